@@ -1,0 +1,1 @@
+"""Pure domain layer: thought tree, persona states, sessions, export. Never imports Qt."""

@@ -1,0 +1,81 @@
+"""Sessions in SQLite: migrations, write-through saving and exact reopening."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from mindgarden.core.errors import InvalidInputError, SessionNotFoundError, StorageError
+from mindgarden.core.store import MIGRATIONS, SessionStore
+
+
+def test_blank_database_migrates(home):
+    store = SessionStore()
+    version = store.db.execute("PRAGMA user_version").fetchone()[0]
+    assert version == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_newer_schema_rejected(tmp_path):
+    path = tmp_path / "future.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    db.close()
+    with pytest.raises(StorageError, match="newer"):
+        SessionStore(path)
+
+
+def test_session_reopens_exactly(home):
+    store = SessionStore()
+    session = store.create_session("reopen")
+    tree = session.tree
+    root = tree.set_root("An idea with emoji 🌱 and 中文")
+    first = tree.add_child(root.id, text="", persona="unhurried", sampler={"temperature": 1.2, "min_p": 0.05},
+                           seed=42, model_name="m.gguf", model_sha256="ab" * 32)
+    tree.append_text(first.id, "partial")
+    tree.update(first.id, text="final text", finish_reason="stop", token_count=7, uncertainty=2.5)
+    second = tree.add_child(root.id, text="other", finish_reason="length")
+    tree.set_starred(first.id, True)
+    tree.set_pruned(second.id, True)
+    tree.edit_text(second.id, "other, edited")
+    expected = {node.id: node.to_dict() for node in tree.nodes()}
+    session.close()
+    store.close()
+
+    reopened = SessionStore().open_session("reopen")
+    actual = {node.id: node.to_dict() for node in reopened.tree.nodes()}
+    assert actual == expected
+    assert reopened.tree.root_id == root.id
+
+
+def test_streaming_text_saved_on_flush(home):
+    store = SessionStore()
+    session = store.create_session("partial")
+    root = session.tree.set_root("idea")
+    child = session.tree.add_child(root.id)
+    session.tree.append_text(child.id, "half a thou")
+    assert SessionStore().open_session("partial").tree.node(child.id).text == ""
+    session.flush()
+    assert SessionStore().open_session("partial").tree.node(child.id).text == "half a thou"
+
+
+def test_duplicate_session_name_rejected(home):
+    store = SessionStore()
+    store.create_session("same")
+    with pytest.raises(InvalidInputError, match="already exists"):
+        store.create_session("same")
+    assert store.unique_name("same") == "same (2)"
+
+
+def test_missing_session_named(home):
+    with pytest.raises(SessionNotFoundError, match="nope"):
+        SessionStore().open_session("nope")
+
+
+def test_sessions_listed_recent_first(home):
+    store = SessionStore()
+    older = store.create_session("older")
+    store.create_session("newer")
+    older.tree.set_root("touch the older one")
+    assert [info.name for info in store.list_sessions()] == ["older", "newer"]
