@@ -54,7 +54,6 @@ class Baseline:
     def reset(self) -> None:
         self.llm.reset()
         llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.llm._ctx.ctx), True)
-        self.llm._input_ids = self.llm._input_ids[:0]
 
     def branch(self, prompt: str, seed: int, tokens: int) -> str:
         prompt_tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)

@@ -128,7 +128,13 @@ def command_show(args: argparse.Namespace) -> int:
         if node.kind == "root":
             print(f"{node.id[:8]} {node.text}")
             continue
-        marks = ("*" if node.starred else "") + ("x" if node.pruned else "") + ("e" if node.edited else "")
+        marks = ""
+        if node.starred:
+            marks += "*"
+        if node.pruned:
+            marks += "x"
+        if node.edited:
+            marks += "e"
         state = node.finish_reason or "incomplete"
         temperature = node.temperature if node.temperature is not None else "-"
         print(f"{indent}{node.id[:8]} [{node.persona} t={temperature}] {marks:<2} {node.first_line(100)}"

@@ -168,3 +168,19 @@ def test_special_tokens_never_stored(engine):
     for result in results.values():
         assert "<|im_end|>" not in result.text
         assert "<|im_start|>" not in result.text
+
+
+@pytest.mark.parametrize("settings", [
+    SamplerSettings(temperature=1.0, top_k=40, top_p=0.9, min_p=0.0),
+    SamplerSettings(temperature=1.2, xtc_probability=0.5, xtc_threshold=0.1),
+    SamplerSettings(temperature=1.0, top_n_sigma=1.5),
+    SamplerSettings(temperature=1.0, dry_multiplier=0.8),
+    SamplerSettings(temperature=1.0, repeat_penalty=1.3, frequency_penalty=0.2, presence_penalty=0.2),
+    SamplerSettings(temperature=1.0, mirostat_tau=5.0, mirostat_eta=0.1),
+    SamplerSettings(temperature=0.9, typical_p=0.8),
+], ids=["top-k-top-p", "xtc", "top-n-sigma", "dry", "penalties", "mirostat-v2", "typical"])
+def test_each_sampler_chain_generates(engine, settings):
+    requests = [BranchRequest(IDEA, settings, seed, 24) for seed in (1, 2)]
+    results, _, _ = run(engine, requests)
+    assert all(results[index].text for index in range(2))
+    assert all(results[index].finish_reason in ("stop", "length") for index in range(2))

@@ -35,8 +35,10 @@ def test_pairs_in_conversational_layout():
         assert set(row) == {"prompt", "chosen", "rejected"}
         assert row["prompt"][0]["role"] == "user"
         assert all(message["role"] != "system" for message in row["prompt"])
-        assert len(row["chosen"]) == 1 and row["chosen"][0]["role"] == "assistant"
-        assert len(row["rejected"]) == 1 and row["rejected"][0]["role"] == "assistant"
+        assert len(row["chosen"]) == 1
+        assert row["chosen"][0]["role"] == "assistant"
+        assert len(row["rejected"]) == 1
+        assert row["rejected"][0]["role"] == "assistant"
 
 
 def test_skips_counted_by_reason():

@@ -1,4 +1,4 @@
-"""GGUF validation: every kind of bad file is named before llama.cpp sees it."""
+"""GGUF validation: every kind of bad file is rejected, by name, before llama.cpp opens it."""
 
 from __future__ import annotations
 

@@ -79,3 +79,21 @@ def test_sessions_listed_recent_first(home):
     store.create_session("newer")
     older.tree.set_root("touch the older one")
     assert [info.name for info in store.list_sessions()] == ["older", "newer"]
+
+
+def test_oldest_schema_upgrades(tmp_path):
+    path = tmp_path / "v1.sqlite3"
+    db = sqlite3.connect(path)
+    MIGRATIONS[0][1](db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO sessions VALUES ('s1', 'old', 0, 0)")
+    db.execute("INSERT INTO nodes (session_id, id, parent_id, kind, text, created_at, updated_at) "
+               "VALUES ('s1', 'r', NULL, 'root', 'an old idea', 0, 0)")
+    db.commit()
+    db.close()
+
+    session = SessionStore(path).open_session("old")
+    assert session.tree.root.text == "an old idea"
+    assert session.tree.root.rank is None
+    session.tree.set_rank(session.tree.root_id, 2)
+    assert SessionStore(path).open_session("old").tree.root.rank == 2

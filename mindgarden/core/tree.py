@@ -29,7 +29,8 @@ class Node:
 
     ``finish_reason`` is None while the branch streams; a node whose process died then
     keeps None and counts as incomplete. ``original_text`` is set by the first edit and
-    keeps what the model wrote.
+    keeps what the model wrote. ``rank`` orders siblings, 1 being best; equal ranks are
+    ties and None means unranked.
     """
 
     id: str
@@ -53,6 +54,7 @@ class Node:
     pruned: bool = False
     original_text: str | None = None
     position: int = 0
+    rank: int | None = None
 
     @property
     def temperature(self) -> float | None:
@@ -259,6 +261,11 @@ class ThoughtTree:
         if pruned:
             changes["starred"] = False
         return self.update(node_id, **changes)
+
+    def set_rank(self, node_id: str, rank: int | None) -> Node:
+        if rank is not None and (not isinstance(rank, int) or rank < 1):
+            raise InvalidInputError(f"Rank {rank!r} is invalid: use 1 for the best, 2 for the next, and so on.")
+        return self.update(node_id, rank=rank)
 
     def remove_subtree(self, node_id: str) -> list[Node]:
         """Delete a node and its descendants; returns them, parents first, for undo."""

@@ -98,7 +98,10 @@ class LlamaEngine:
 
         model_params = llama_cpp.llama_model_default_params()
         gpu = llama_cpp.llama_supports_gpu_offload()
-        model_params.n_gpu_layers = (999 if gpu else 0) if n_gpu_layers is None else n_gpu_layers
+        if n_gpu_layers is not None:
+            model_params.n_gpu_layers = n_gpu_layers
+        else:
+            model_params.n_gpu_layers = 999 if gpu else 0
         started = time.perf_counter()
         self.model = llama_cpp.llama_model_load_from_file(str(path).encode("utf-8"), model_params)
         if not self.model:
@@ -138,6 +141,8 @@ class LlamaEngine:
                                   or llama_cpp.llama_model_is_hybrid(self.model))
         self.eog_tokens = [t for t in range(self.n_vocab) if llama_cpp.llama_vocab_is_eog(self.vocab, t)]
         self._piece_buffer = ctypes.create_string_buffer(256)
+        self._shifted = np.empty((max_sequences, self.n_vocab), dtype=np.float32)
+        self._weights = np.empty((max_sequences, self.n_vocab), dtype=np.float32)
         self._lock = threading.Lock()
 
         template = self.gguf.chat_template
@@ -296,7 +301,7 @@ class LlamaEngine:
     def expand(self, requests: list[BranchRequest], cancel: threading.Event | None = None) -> Iterator[EngineEvent]:
         """Sample every request as one batch, yielding events as tokens arrive.
 
-        The shared prompt prefix is evaluated once; each distinct prompt then fills its own
+        The shared prompt prefix is evaluated once. Each distinct prompt then fills its own
         suffix, and every live branch advances by one token per ``llama_decode`` call.
         """
         with self._lock:
@@ -438,20 +443,22 @@ class LlamaEngine:
     def _sample_step(self, branches: list[_Branch], logits: np.ndarray, rows: list[int],
                      started: float) -> Iterator[EngineEvent]:
         # Entropy and log-probabilities come from the raw distribution, before any sampler.
+        # float32 with float64 sums: one exp pass over the rows, about 1 ms for 8 x 49k.
         unique_rows = sorted(set(rows))
-        block = logits[unique_rows].astype(np.float64)
-        peak = block.max(axis=1, keepdims=True)
-        shifted = block - peak
-        log_total = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        log_probs = shifted - log_total
-        entropy = -(np.exp(log_probs) * log_probs).sum(axis=1)
+        block = logits if len(unique_rows) == logits.shape[0] else logits[unique_rows]
+        count = block.shape[0]
+        shifted = np.subtract(block, block.max(axis=1, keepdims=True), out=self._shifted[:count])
+        weights = np.exp(shifted, out=self._weights[:count])
+        totals = weights.sum(axis=1, dtype=np.float64)
+        log_totals = np.log(totals)
+        entropy = log_totals - np.einsum("ij,ij->i", weights, shifted, dtype=np.float64) / totals
         position_of = {row: index for index, row in enumerate(unique_rows)}
 
         for branch, row in zip(branches, rows):
             token = llama_cpp.llama_sampler_sample(branch.chain, self.ctx, row)
             where = position_of[row]
             branch.entropies.append(float(entropy[where]))
-            branch.logprobs.append(float(log_probs[where, token]))
+            branch.logprobs.append(float(shifted[where, token] - log_totals[where]))
 
             if llama_cpp.llama_vocab_is_eog(self.vocab, token):
                 yield from self._finish(branch, FINISH_STOP, started)

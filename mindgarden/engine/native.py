@@ -17,7 +17,8 @@ from mindgarden.core import paths
 log = logging.getLogger(__name__)
 native_log = logging.getLogger("mindgarden.llama_cpp")
 
-_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.WARNING, 3: logging.ERROR, 4: logging.DEBUG}
+# ggml_log_level in ggml.h: 1 debug, 2 info, 3 warn, 4 error, 5 continues the previous line.
+_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 _init_lock = threading.Lock()
 _initialised = False
 _line_parts: list[str] = []
@@ -26,7 +27,6 @@ _last_level = logging.DEBUG
 
 @llama_cpp.llama_log_callback
 def _log_callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-    # llama.cpp sends lines in pieces; level 5 continues the previous piece.
     global _last_level
     if level != 5:
         _last_level = _LEVELS.get(level, logging.DEBUG)

@@ -1,0 +1,157 @@
+"""The expansion panel: branch count, temperature range, persona states and token limit."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mindgarden.cli import DEFAULT_PERSONAS
+from mindgarden.core.errors import InvalidInputError
+from mindgarden.core.personas import Persona
+from mindgarden.core.sampling import MAX_BRANCHES, MAX_TEMPERATURE, ExpansionPlan, temperature_range
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BRANCHES = 4
+DEFAULT_LOW_TEMPERATURE = 0.7
+DEFAULT_HIGH_TEMPERATURE = 1.3
+DEFAULT_MAX_NEW_TOKENS = 96
+MAX_NEW_TOKENS = 4096
+
+
+def spread_temperatures(low: float, high: float, branches: int, persona_count: int) -> tuple[float, ...]:
+    """Return the temperatures that, crossed with the personas, fill ``branches`` branches.
+
+    ExpansionPlan walks the persona × temperature grid persona by persona, so it takes
+    ceil(branches / personas) temperatures for every chosen persona to get a branch.
+    """
+    count = max(1, math.ceil(branches / max(persona_count, 1)))
+    return temperature_range(min(low, high), max(low, high), count)
+
+
+class ExpansionPanel(QGroupBox):
+    """Controls for the next expansion, which ``plan()`` turns into an ExpansionPlan."""
+
+    expand_requested = Signal()
+    stop_requested = Signal()
+
+    def __init__(self, personas: dict[str, Persona], parent: QWidget | None = None) -> None:
+        super().__init__("Expand the selected thought", parent)
+        self.branches = QSpinBox()
+        self.branches.setRange(1, MAX_BRANCHES)
+        self.branches.setValue(DEFAULT_BRANCHES)
+        self.low_temperature = self._temperature_box(DEFAULT_LOW_TEMPERATURE)
+        self.high_temperature = self._temperature_box(DEFAULT_HIGH_TEMPERATURE)
+        self.max_new_tokens = QSpinBox()
+        self.max_new_tokens.setRange(1, MAX_NEW_TOKENS)
+        self.max_new_tokens.setValue(DEFAULT_MAX_NEW_TOKENS)
+        self.max_new_tokens.setSuffix(" tokens")
+
+        self.personas = QListWidget()
+        self.personas.setToolTip("Persona states that prime the branches; hover one for its description")
+        for persona in personas.values():
+            item = QListWidgetItem(persona.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            checked = persona.name in DEFAULT_PERSONAS
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            item.setToolTip(persona.description)
+            self.personas.addItem(item)
+
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.expand_button = QPushButton("Expand")
+        self.expand_button.setToolTip("Grow branches from the selected thought (Enter or Ctrl+Return)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the running expansion and keep its partial text (Esc)")
+        self.stop_button.setEnabled(False)
+        self.expand_button.clicked.connect(self.expand_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+
+        form = QFormLayout()
+        form.addRow("Branches", self.branches)
+        form.addRow("Temperature from", self.low_temperature)
+        form.addRow("to", self.high_temperature)
+        form.addRow("Max new tokens", self.max_new_tokens)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.expand_button)
+        buttons.addWidget(self.stop_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Persona states"))
+        layout.addWidget(self.personas, 1)
+        layout.addWidget(self.summary)
+        layout.addLayout(buttons)
+
+        for box in (self.branches, self.low_temperature, self.high_temperature):
+            box.valueChanged.connect(self._update_summary)
+        self.personas.itemChanged.connect(self._update_summary)
+        self._update_summary()
+
+    @staticmethod
+    def _temperature_box(value: float) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(0.0, MAX_TEMPERATURE)
+        box.setDecimals(2)
+        box.setSingleStep(0.1)
+        box.setValue(value)
+        return box
+
+    def chosen_personas(self) -> tuple[str, ...]:
+        """Return the checked persona names in list order."""
+        names = []
+        for row in range(self.personas.count()):
+            item = self.personas.item(row)
+            if item.checkState() == Qt.CheckState.Checked:
+                names.append(item.text())
+        return tuple(names)
+
+    def set_chosen_personas(self, names: tuple[str, ...] | list[str]) -> None:
+        """Check exactly the personas in ``names``."""
+        for row in range(self.personas.count()):
+            item = self.personas.item(row)
+            item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+
+    def plan(self) -> ExpansionPlan:
+        """Build the plan the controls describe. Raises InvalidInputError if it is invalid."""
+        personas = self.chosen_personas()
+        if not personas:
+            raise InvalidInputError("No persona state is checked: check at least one, for example neutral.")
+        branches = self.branches.value()
+        temperatures = spread_temperatures(self.low_temperature.value(), self.high_temperature.value(),
+                                           branches, len(personas))
+        plan = ExpansionPlan(branches=branches, temperatures=temperatures, personas=personas,
+                             max_new_tokens=self.max_new_tokens.value())
+        plan.validate()
+        return plan
+
+    def set_running(self, running: bool) -> None:
+        """Switch the buttons between an idle panel and a running expansion."""
+        self.expand_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def _update_summary(self) -> None:
+        personas = self.chosen_personas()
+        if not personas:
+            self.summary.setText("Check at least one persona state.")
+            return
+        branches = self.branches.value()
+        temperatures = spread_temperatures(self.low_temperature.value(), self.high_temperature.value(),
+                                           branches, len(personas))
+        values = ", ".join(f"{value:g}" for value in temperatures)
+        noun = "temperature" if len(temperatures) == 1 else "temperatures"
+        self.summary.setText(f"{branches} branches over {len(personas)} persona states × {noun} {values}")

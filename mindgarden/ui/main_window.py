@@ -1,0 +1,400 @@
+"""The main window: idea entry, thought tree, reading pane, expansion panel and status bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mindgarden.core.errors import InvalidInputError, MindGardenError
+from mindgarden.core.personas import Persona, load_personas
+from mindgarden.core.store import Session, SessionStore
+from mindgarden.core.tree import validate_idea
+from mindgarden.engine.growth import Grower, PreparedExpansion
+from mindgarden.engine.types import Engine
+from mindgarden.ui.curation import CurationMixin
+from mindgarden.ui.dialogs import OpenSessionDialog
+from mindgarden.ui.expansion_panel import ExpansionPanel
+from mindgarden.ui.idea_entry import IdeaEntry
+from mindgarden.ui.reading_pane import ReadingPane
+from mindgarden.ui.runner import InferenceRunner
+from mindgarden.ui.status import StatusIndicators
+from mindgarden.ui.tree_model import ThoughtTreeModel
+
+log = logging.getLogger(__name__)
+
+SESSION_NAME_CHARS = 40
+CLOSE_TIMEOUT_SECONDS = 5.0
+
+
+class MainWindow(CurationMixin, QMainWindow):
+    """Grows and curates one session's thought tree.
+
+    Args:
+        engine: an already loaded engine, which the window uses but does not close. Pass
+            None and call ``load_model`` to load one on the worker thread instead.
+        store: the session database; the default opens the one in the user data folder.
+        personas: persona states by name; the default loads the bundled and user ones.
+    """
+
+    def __init__(self, engine: Engine | None = None, store: SessionStore | None = None,
+                 personas: dict[str, Persona] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("MindGarden")
+        self.resize(1280, 780)
+        self._owns_store = store is None
+        self.store = store or SessionStore()
+        self.personas = personas if personas is not None else load_personas()
+        self.engine: Engine | None = engine
+        self.session: Session | None = None
+        self.grower: Grower | None = None
+        self.message_box: QMessageBox | None = None
+        self.edit_dialog: EditThoughtDialog | None = None
+        self.open_dialog: OpenSessionDialog | None = None
+        self._owns_engine = False
+        self._expand_when_loaded: str | None = None
+
+        self.model = ThoughtTreeModel(self)
+        self.runner = InferenceRunner(self)
+        self.status = StatusIndicators(self.statusBar())
+        self._build_widgets()
+        self._build_actions()
+        self._connect_runner()
+        if engine is not None:
+            self.status.show_model(engine.info)
+        self._update_actions()
+
+    # -- layout -------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.idea_entry = IdeaEntry()
+        self.idea_entry.setPlaceholderText("Type an idea or an open question, then press Grow (Ctrl+Return)")
+        self.idea_entry.setFixedHeight(self.idea_entry.fontMetrics().lineSpacing() * 3 + 14)
+        self.idea_entry.submitted.connect(self.grow_idea)
+        self.grow_button = QPushButton("Grow")
+        self.grow_button.setToolTip("Start a new session from the idea and expand it")
+        self.grow_button.clicked.connect(self.grow_idea)
+        idea_row = QHBoxLayout()
+        idea_row.addWidget(self.idea_entry, 1)
+        idea_row.addWidget(self.grow_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.tree_view = QTreeView()
+        self.tree_view.setModel(self.model)
+        self.tree_view.setUniformRowHeights(True)
+        self.tree_view.setAlternatingRowColors(True)
+        header = self.tree_view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree_view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.model.rowsInserted.connect(self._on_rows_inserted)
+
+        self.reading_pane = ReadingPane(self.model)
+        self.panel = ExpansionPanel(self.personas)
+        self.panel.setMinimumWidth(250)
+        self.panel.expand_requested.connect(self.expand_selected)
+        self.panel.stop_requested.connect(self.stop_expansion)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.tree_view)
+        splitter.addWidget(self.reading_pane)
+        splitter.addWidget(self.panel)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 4)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([560, 440, 280])
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(idea_row)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_actions(self) -> None:
+        def action(text: str, keys: list, slot: Callable[[], object], tip: str) -> QAction:
+            created = QAction(text, self)
+            created.setShortcuts([QKeySequence(key) for key in keys])
+            created.setStatusTip(tip)
+            created.triggered.connect(slot)
+            self.addAction(created)
+            return created
+
+        self.new_action = action("&New idea", [QKeySequence.StandardKey.New], self.new_idea,
+                                 "Type a new idea to start another session")
+        self.open_action = action("&Open session…", [QKeySequence.StandardKey.Open], self.show_open_dialog,
+                                  "Open a saved session")
+        self.export_action = action("&Export preference pairs…", ["Ctrl+E"], self.show_export_dialog,
+                                    "Write starred-versus-pruned siblings as DPO pairs to a JSONL file")
+        self.quit_action = action("&Quit", [QKeySequence.StandardKey.Quit], self.close, "Quit MindGarden")
+        self.expand_action = action("E&xpand", ["Ctrl+Return", "Return", "Enter"], self.expand_selected,
+                                    "Grow branches from the selected thought")
+        self.stop_action = action("&Stop", ["Esc"], self.stop_expansion,
+                                  "Stop the running expansion and keep its partial text")
+        self.star_action = action("S&tar", ["S"], self.toggle_star,
+                                  "Star the selected thought: chosen in preference pairs")
+        self.prune_action = action("&Prune", ["X"], self.toggle_prune,
+                                   "Prune the selected thought: rejected in preference pairs")
+        self.edit_action = action("&Edit…", ["E"], self.edit_selected,
+                                  "Edit the selected thought; the model's original text is kept")
+
+        file_menu = self.menuBar().addMenu("&File")
+        for menu_action in (self.new_action, self.open_action, self.export_action):
+            file_menu.addAction(menu_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        thought_menu = self.menuBar().addMenu("&Thought")
+        for menu_action in (self.expand_action, self.stop_action, self.star_action, self.prune_action,
+                     self.edit_action):
+            thought_menu.addAction(menu_action)
+
+    def _connect_runner(self) -> None:
+        self.runner.model_loaded.connect(self._on_model_loaded)
+        self.runner.model_failed.connect(self._on_model_failed)
+        self.runner.expansion_progress.connect(self.status.show_speed)
+        self.runner.expansion_finished.connect(self._on_expansion_finished)
+        self.runner.expansion_failed.connect(self._on_expansion_failed)
+
+    # -- state --------------------------------------------------------------------
+
+    def selected_node_id(self) -> str | None:
+        return self.model.node_id(self.tree_view.currentIndex())
+
+    def select_node(self, node_id: str) -> None:
+        """Make ``node_id`` the current row, scrolled into view."""
+        index = self.model.index_of(node_id)
+        self.tree_view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.tree_view.scrollTo(index)
+
+    def _update_actions(self) -> None:
+        busy = self.runner.busy
+        has_node = self.selected_node_id() is not None
+        for session_action in (self.new_action, self.open_action):
+            session_action.setEnabled(not busy)
+        self.grow_button.setEnabled(not busy)
+        self.expand_action.setEnabled(not busy and has_node and self.engine is not None)
+        self.stop_action.setEnabled(busy)
+        self.panel.set_running(busy)
+        self.panel.expand_button.setEnabled(self.expand_action.isEnabled())
+        for node_action in (self.star_action, self.prune_action, self.edit_action):
+            node_action.setEnabled(has_node)
+        self.export_action.setEnabled(self.session is not None)
+
+    def show_message(self, text: str, title: str = "MindGarden",
+                     icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> QMessageBox:
+        """Show ``text`` in a window-modal message box that does not block the event loop."""
+        if self.message_box is not None:
+            self.message_box.close()
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result, shown=box: self._forget_message(shown))
+        self.message_box = box
+        box.open()
+        self.statusBar().showMessage(text, 10_000)
+        return box
+
+    def _forget_message(self, box: QMessageBox) -> None:
+        if self.message_box is box:
+            self.message_box = None
+
+    def _report(self, error: MindGardenError) -> None:
+        log.warning("Reported to the user: %s", error)
+        self.show_message(str(error))
+
+    # -- model --------------------------------------------------------------------
+
+    def load_model(self, loader: Callable[[], Engine]) -> None:
+        """Load an engine with ``loader`` on the worker thread. The window then owns and closes it."""
+        self.status.show_loading()
+        self.runner.load_model(loader)
+
+    def _on_model_loaded(self, engine: Engine) -> None:
+        self.engine = engine
+        self._owns_engine = True
+        self.status.show_model(engine.info)
+        if self.session is not None:
+            self.grower = Grower(self.session, engine, self.personas)
+        self._update_actions()
+        pending, self._expand_when_loaded = self._expand_when_loaded, None
+        if pending is not None and self.session is not None and pending in self.session.tree:
+            self.select_node(pending)
+            self.expand_selected()
+
+    def _on_model_failed(self, error: BaseException) -> None:
+        self.status.show_no_model()
+        self._expand_when_loaded = None
+        if isinstance(error, MindGardenError):
+            self._report(error)
+            return
+        raise error
+
+    # -- sessions -----------------------------------------------------------------
+
+    def _set_session(self, session: Session) -> None:
+        if self.session is not None:
+            try:
+                self.session.close()
+            except MindGardenError as error:
+                log.error("Saving session %s before switching failed: %s", self.session.id, error)
+                self._report(error)
+        self.session = session
+        self.grower = Grower(session, self.engine, self.personas) if self.engine is not None else None
+        self.model.set_tree(session.tree)
+        self.tree_view.expandAll()
+        self.setWindowTitle(f"MindGarden: {session.name}")
+        self.status.show_saved(True)
+        if session.tree.root_id is not None:
+            self.select_node(session.tree.root_id)
+        self._update_actions()
+
+    def new_idea(self) -> None:
+        """Focus the idea entry for a new session."""
+        self.idea_entry.selectAll()
+        self.idea_entry.setFocus()
+
+    def grow_idea(self) -> bool:
+        """Start a new session from the idea entry and expand its root. Returns whether it started."""
+        if self.runner.busy:
+            return False
+        try:
+            idea = validate_idea(self.idea_entry.toPlainText())
+        except InvalidInputError as error:
+            self._report(error)
+            return False
+
+        first_line = idea.splitlines()[0][:SESSION_NAME_CHARS].strip()
+        try:
+            session = self.store.create_session(self.store.unique_name(first_line))
+            session.tree.set_root(idea)
+        except MindGardenError as error:
+            self._report(error)
+            return False
+        log.info("Growing new session %s from the idea entry", session.id)
+        self._set_session(session)
+        if self.engine is None:
+            self._expand_when_loaded = session.tree.root_id
+            self.statusBar().showMessage("The idea is saved; it grows once the model has loaded.")
+            return True
+        return self.expand_selected()
+
+    def open_session(self, name_or_id: str) -> bool:
+        """Replace the shown session with a saved one. Returns whether it opened."""
+        if self.runner.busy:
+            return False
+        try:
+            session = self.store.open_session(name_or_id)
+        except MindGardenError as error:
+            self._report(error)
+            return False
+        self._set_session(session)
+        return True
+
+    def show_open_dialog(self) -> None:
+        try:
+            sessions = self.store.list_sessions()
+        except MindGardenError as error:
+            self._report(error)
+            return
+        dialog = OpenSessionDialog(sessions, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._open_from_dialog(dialog))
+        self.open_dialog = dialog
+        dialog.open()
+
+    def _open_from_dialog(self, dialog: OpenSessionDialog) -> None:
+        session_id = dialog.selected_session_id()
+        self.open_dialog = None
+        if session_id is not None:
+            self.open_session(session_id)
+
+    # -- expansions ---------------------------------------------------------------
+
+    def expand_selected(self) -> bool:
+        """Expand the selected node with the panel's plan. Returns whether an expansion started."""
+        node_id = self.selected_node_id()
+        if self.runner.busy or node_id is None:
+            return False
+        if self.grower is None:
+            self.statusBar().showMessage("The model is not loaded yet.", 5000)
+            return False
+        try:
+            plan = self.panel.plan()
+            prepared = self.grower.prepare(node_id, plan)
+        except MindGardenError as error:
+            self._report(error)
+            return False
+        self.runner.start(self.grower, prepared)
+        self.tree_view.expand(self.model.index_of(node_id))
+        self.status.show_saved(False)
+        self._update_actions()
+        return True
+
+    def stop_expansion(self) -> None:
+        """Stop the running expansion. Its branches keep their partial text and are marked cancelled."""
+        if self.runner.busy:
+            self.statusBar().showMessage("Stopping after the current token…", 5000)
+        self.runner.stop()
+
+    def _on_expansion_finished(self, prepared: PreparedExpansion) -> None:
+        if prepared.stats is not None:
+            self.status.show_speed(prepared.stats.tokens_per_second)
+        self._flush_session()
+        self._update_actions()
+
+    def _on_expansion_failed(self, prepared: PreparedExpansion, error: BaseException) -> None:
+        self._flush_session()
+        self._update_actions()
+        if isinstance(error, MindGardenError):
+            self._report(error)
+            return
+        raise error
+
+    def _flush_session(self) -> None:
+        if self.session is None:
+            return
+        try:
+            self.session.flush()
+        except MindGardenError as error:
+            self.status.show_saved(False, str(error))
+            self._report(error)
+            return
+        self.status.show_saved(True)
+
+    # -- view events --------------------------------------------------------------
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.reading_pane.show_node(self.model.node_id(current))
+        self._update_actions()
+
+    def _on_rows_inserted(self, parent: QModelIndex, _first: int, _last: int) -> None:
+        if parent.isValid():
+            self.tree_view.expand(parent)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Cancel a running expansion, wait briefly for the worker, save and close."""
+        log.info("Closing the main window")
+        self.runner.shutdown(self.engine if self._owns_engine else None, timeout=CLOSE_TIMEOUT_SECONDS)
+        if self.session is not None:
+            try:
+                self.session.close()
+            except MindGardenError as error:
+                log.error("Saving session %s on close failed: %s", self.session.id, error)
+            self.session = None
+        self.model.set_tree(None)
+        if self._owns_store:
+            self.store.close()
+        super().closeEvent(event)
