@@ -42,3 +42,19 @@ def test_parse_rejects_garbage(text):
 def test_sampler_rejects_bad_value():
     with pytest.raises(InvalidInputError, match="min_p"):
         SamplerSettings(min_p=2.0).validated()
+
+
+def test_more_pairs_than_branches_uses_all():
+    plan = ExpansionPlan(branches=4, temperatures=(0.6, 0.9, 1.2, 1.5), personas=("a", "b", "c", "d"), seed=1)
+    specs = plan.branch_specs()
+    assert [spec.persona for spec in specs] == ["a", "b", "c", "d"]
+    assert sorted(spec.sampler.temperature for spec in specs) == [0.6, 0.9, 1.2, 1.5]
+
+
+def test_rotation_varies_with_seed():
+    pairs = set()
+    for seed in range(4):
+        plan = ExpansionPlan(branches=2, temperatures=(0.7, 1.3), personas=("a", "b", "c"), seed=seed)
+        pairs.update((spec.persona, spec.sampler.temperature) for spec in plan.branch_specs())
+    assert ("a", 0.7) in pairs
+    assert ("a", 1.3) in pairs

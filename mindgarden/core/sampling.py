@@ -113,18 +113,29 @@ class ExpansionPlan:
             )
         self.base_sampler.validated()
 
-    def branch_specs(self) -> list[BranchSpec]:
-        """Spread personas and temperatures over the branches, each with an explicit seed.
+    def conditions(self, base_seed: int) -> list[tuple[str, float]]:
+        """Return the (persona, temperature) of each branch.
 
-        Branches walk the persona × temperature grid in order, so four branches over two
-        personas and two temperatures cover all four combinations.
+        When the branches can cover every persona × temperature pair, they walk that grid,
+        so four branches over two personas and two temperatures cover all four pairs.
+        Otherwise branch i takes persona i and temperature i + offset (both cycling), which
+        uses every persona and every temperature. The offset comes from the seed, so over
+        many expansions each persona meets each temperature instead of always the same one.
         """
+        persona_count, temperature_count = len(self.personas), len(self.temperatures)
+        if persona_count * temperature_count <= self.branches:
+            grid = [(persona, temperature) for persona in self.personas for temperature in self.temperatures]
+            return [grid[index % len(grid)] for index in range(self.branches)]
+        offset = base_seed % temperature_count
+        return [(self.personas[index % persona_count], self.temperatures[(index + offset) % temperature_count])
+                for index in range(self.branches)]
+
+    def branch_specs(self) -> list[BranchSpec]:
+        """Spread personas and temperatures over the branches, each with an explicit seed."""
         self.validate()
-        grid = [(persona, temperature) for persona in self.personas for temperature in self.temperatures]
         base_seed = self.seed if self.seed is not None else random.SystemRandom().randrange(2**31 - MAX_BRANCHES)
         specs = []
-        for index in range(self.branches):
-            persona, temperature = grid[index % len(grid)]
+        for index, (persona, temperature) in enumerate(self.conditions(base_seed)):
             sampler = dataclasses.replace(self.base_sampler, temperature=temperature)
             specs.append(BranchSpec(persona=persona, sampler=sampler, seed=base_seed + index))
         return specs

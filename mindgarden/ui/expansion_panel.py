@@ -35,13 +35,18 @@ MAX_NEW_TOKENS = 4096
 
 
 def spread_temperatures(low: float, high: float, branches: int, persona_count: int) -> tuple[float, ...]:
-    """Return the temperatures that, crossed with the personas, fill ``branches`` branches.
+    """Return the temperatures for ``branches`` branches over ``persona_count`` personas.
 
-    ExpansionPlan walks the persona × temperature grid persona by persona, so it takes
-    ceil(branches / personas) temperatures for every chosen persona to get a branch.
+    When each persona can take at least two steps of the range and every pair fits, the
+    range has ``ceil(branches / personas)`` steps and ExpansionPlan crosses them with the
+    personas. Otherwise every branch gets its own step.
     """
-    count = max(1, math.ceil(branches / max(persona_count, 1)))
-    return temperature_range(min(low, high), max(low, high), count)
+    low, high = min(low, high), max(low, high)
+    persona_count = max(persona_count, 1)
+    grid_steps = max(1, math.ceil(branches / persona_count))
+    if grid_steps >= 2 and persona_count * grid_steps <= branches:
+        return temperature_range(low, high, grid_steps)
+    return temperature_range(low, high, branches)
 
 
 class ExpansionPanel(QGroupBox):
