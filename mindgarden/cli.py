@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from mindgarden import __version__
-from mindgarden.core import paths
+from mindgarden.core import crashlog, paths
 from mindgarden.core.errors import InvalidInputError, MindGardenError, ModelFileError
 from mindgarden.core.personas import load_personas
 from mindgarden.core.sampling import MAX_BRANCHES, ExpansionPlan, parse_temperatures
@@ -55,6 +55,15 @@ def _branch_count(text: str) -> int:
     return value
 
 
+def open_store() -> SessionStore:
+    """Open the session database, telling the user when a damaged one was moved aside."""
+    store = SessionStore()
+    if store.recovered_from is not None:
+        print(f"warning: the session database was damaged and has been moved to {store.recovered_from}; "
+              "MindGarden started a new, empty one.", file=sys.stderr)
+    return store
+
+
 def _session_for(store: SessionStore, name: str) -> Session:
     return store.open_session(name)
 
@@ -92,7 +101,7 @@ def command_grow(args: argparse.Namespace) -> int:
     if args.depth < 1:
         raise InvalidInputError(f"Depth {args.depth} is invalid: grow at least 1 level.")
     engine = load_engine(args.model)
-    store = SessionStore()
+    store = open_store()
     session = store.create_session(store.unique_name(args.session or idea[:40]))
     session.tree.set_root(idea)
     grower = Grower(session, engine, personas)
@@ -119,7 +128,7 @@ def command_grow(args: argparse.Namespace) -> int:
 
 
 def command_show(args: argparse.Namespace) -> int:
-    store = SessionStore()
+    store = open_store()
     session = _session_for(store, args.session)
     tree = session.tree
     for node in tree.nodes():
@@ -143,7 +152,7 @@ def command_show(args: argparse.Namespace) -> int:
 
 
 def command_mark(args: argparse.Namespace) -> int:
-    store = SessionStore()
+    store = open_store()
     session = _session_for(store, args.session)
     for prefix in args.nodes:
         node_id = _find_node(session, prefix)
@@ -159,7 +168,7 @@ def command_mark(args: argparse.Namespace) -> int:
 def command_export(args: argparse.Namespace) -> int:
     from mindgarden.core.export import export_dpo
 
-    store = SessionStore()
+    store = open_store()
     session = _session_for(store, args.session)
     result = export_dpo(session.tree, load_personas(), Path(args.out), args.prompt_mode)
     print(f"Wrote {len(result.rows)} preference pairs to {args.out}")
@@ -179,7 +188,7 @@ def command_personas(args: argparse.Namespace) -> int:
 def command_sessions(args: argparse.Namespace) -> int:
     import datetime
 
-    store = SessionStore()
+    store = open_store()
     for info in store.list_sessions():
         stamp = datetime.datetime.fromtimestamp(info.updated_at).strftime("%Y-%m-%d %H:%M")
         print(f"{stamp}  {info.node_count:>5} nodes  {info.name}")
@@ -253,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("mindgarden.llama_cpp").setLevel(logging.ERROR)
     handler = getattr(args, "handler", command_app)
+    if handler is not command_app:
+        previous = crashlog.take_previous_report()
+        if previous is not None:
+            print(f"note: an earlier MindGarden run crashed; its report is in {previous[0]}", file=sys.stderr)
+        crashlog.enable()
     try:
         return handler(args)
     except MindGardenError as error:

@@ -97,3 +97,48 @@ def test_oldest_schema_upgrades(tmp_path):
     assert session.tree.root.rank is None
     session.tree.set_rank(session.tree.root_id, 2)
     assert SessionStore(path).open_session("old").tree.root.rank == 2
+
+
+@pytest.mark.parametrize("damage", ["random", "truncated"])
+def test_damaged_database_moved_aside(home, damage):
+    import os
+
+    store = SessionStore()
+    session = store.create_session("precious")
+    session.tree.set_root("an idea worth keeping")
+    for index in range(200):
+        session.tree.add_child(session.tree.root_id, text=f"thought {index} " * 20, finish_reason="stop")
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    path = store.path
+    data = path.read_bytes()
+    if damage == "random":
+        path.write_bytes(os.urandom(len(data)))
+    else:
+        path.write_bytes(data[: len(data) // 3])
+    damaged = path.read_bytes()
+    personas_file = home / "personas" / "mine.toml"
+    personas_file.parent.mkdir(parents=True, exist_ok=True)
+    personas_file.write_text('name = "mine"\\n')
+
+    recovered = SessionStore()
+    assert recovered.recovered_from is not None
+    assert recovered.recovered_from.exists()
+    assert recovered.recovered_from.read_bytes() == damaged
+    assert recovered.list_sessions() == []
+    recovered.create_session("fresh")
+    assert [info.name for info in SessionStore().list_sessions()] == ["fresh"]
+    assert personas_file.read_text() == 'name = "mine"\\n'
+
+
+def test_text_round_trips_exactly(home):
+    texts = ["emoji 🌱🎉", "中文思考", "עברית ימין לשמאל", "nul\\x00inside", "mixed é\\u200dü \\t tab"]
+    store = SessionStore()
+    session = store.create_session("Ünïcode séssion 思")
+    root = session.tree.set_root(texts[0])
+    ids = [session.tree.add_child(root.id, text=text, finish_reason="stop").id for text in texts]
+    session.tree.edit_text(ids[3], "edited\\x00again 🌍")
+    reopened = SessionStore().open_session("Ünïcode séssion 思").tree
+    assert reopened.root.text == texts[0]
+    assert [reopened.node(node_id).text for node_id in ids] == texts[:3] + ["edited\\x00again 🌍"] + texts[4:]
+    assert reopened.node(ids[3]).original_text == texts[3]

@@ -100,23 +100,63 @@ def migrate(db: sqlite3.Connection) -> int:
     return len(MIGRATIONS)
 
 
-class SessionStore:
-    """The session database. Use it from one thread: the GUI thread or the CLI."""
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open, check and migrate a database; raises sqlite3.DatabaseError when it is damaged."""
+    db = sqlite3.connect(path, timeout=10.0)
+    try:
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"quick_check reported: {check}")
+        migrate(db)
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
 
-    def __init__(self, path: Path | None = None) -> None:
+
+class SessionStore:
+    """The session database. Use it from one thread: the GUI thread or the CLI.
+
+    A damaged database file is moved aside (``recovered_from`` names the copy) and a new,
+    empty one takes its place, so the app still starts.
+    """
+
+    def __init__(self, path: Path | None = None, recover: bool = True) -> None:
         self.path = Path(path) if path else paths.database_path()
+        self.recovered_from: Path | None = None
         try:
-            self.db = sqlite3.connect(self.path, timeout=10.0)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            migrate(self.db)
+            self.db = _connect(self.path)
+        except StorageError:
+            raise
         except sqlite3.DatabaseError as error:
-            raise StorageError(
-                f"The session database {self.path} cannot be opened: {error}. Move it aside and restart."
-            ) from error
+            if not recover:
+                raise StorageError(
+                    f"The session database {self.path} is damaged ({error}). Move it aside and restart."
+                ) from error
+            self.recovered_from = self._move_aside(error)
+            try:
+                self.db = _connect(self.path)
+            except sqlite3.DatabaseError as second:
+                raise StorageError(
+                    f"A new session database at {self.path} cannot be created: {second}. "
+                    "Check the folder's permissions and free space."
+                ) from second
         log.info("Opened session database %s", self.path)
+
+    def _move_aside(self, error: Exception) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(self.path) + suffix)
+            if source.exists():
+                source.replace(Path(str(target) + suffix))
+        log.error("Session database %s is damaged (%s); moved it to %s and started a new one",
+                  self.path, error, target)
+        return target
 
     def close(self) -> None:
         self.db.close()
