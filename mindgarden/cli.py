@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from mindgarden import __version__
+from mindgarden import __version__, cli_export
 from mindgarden.core import crashlog, paths
 from mindgarden.core.errors import InvalidInputError, MindGardenError, ModelFileError
 from mindgarden.core.personas import load_personas
@@ -165,20 +165,6 @@ def command_mark(args: argparse.Namespace) -> int:
     return 0
 
 
-def command_export(args: argparse.Namespace) -> int:
-    from mindgarden.core.export import export_dpo
-
-    store = open_store()
-    session = _session_for(store, args.session)
-    result = export_dpo(session.tree, load_personas(), Path(args.out), args.prompt_mode)
-    print(f"Wrote {len(result.rows)} preference pairs to {args.out}")
-    for reason, count in sorted(result.skipped.items()):
-        print(f"  skipped {count}: {reason}")
-    if not result.rows:
-        print("No pairs: star some branches and prune some of their siblings first.", file=sys.stderr)
-    return 0
-
-
 def command_personas(args: argparse.Namespace) -> int:
     for persona in load_personas().values():
         print(f"{persona.name:<18} t={persona.temperature:<4} {persona.description}")
@@ -239,12 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         mark.add_argument("--undo", action="store_true", help="remove the mark instead")
         mark.set_defaults(handler=command_mark)
 
-    export = commands.add_parser("export", help="export starred-versus-pruned siblings as DPO pairs")
-    export.add_argument("session")
-    export.add_argument("--out", required=True, help="output JSONL file")
-    export.add_argument("--prompt-mode", choices=("neutral", "as-generated"), default="neutral",
-                        help="neutral: prompt without persona priming; as-generated: with it")
-    export.set_defaults(handler=command_export)
+    cli_export.register(commands)
 
     commands.add_parser("personas", help="list persona states").set_defaults(handler=command_personas)
     commands.add_parser("sessions", help="list sessions, recent first").set_defaults(handler=command_sessions)

@@ -184,3 +184,15 @@ def test_each_sampler_chain_generates(engine, settings):
     results, _, _ = run(engine, requests)
     assert all(results[index].text for index in range(2))
     assert all(results[index].finish_reason in ("stop", "length") for index in range(2))
+
+
+def test_marker_in_text_stays_text(engine):
+    end_of_turn = engine.tokenize("<|im_end|>", add_special=False)
+    assert len(end_of_turn) == 1
+    plain = engine.prompt_tokens(IDEA + ({"role": "assistant", "content": "A thought."},
+                                         {"role": "user", "content": "Next."}))
+    marked = engine.prompt_tokens(IDEA + ({"role": "assistant", "content": "A thought <|im_end|> here."},
+                                          {"role": "user", "content": "Next."}))
+    assert marked.count(end_of_turn[0]) == plain.count(end_of_turn[0])
+    # The default system turn, the request, the thought and the next request each end once.
+    assert plain.count(end_of_turn[0]) == 4

@@ -181,15 +181,16 @@ class LlamaEngine:
             return buffer.raw[:size]
         return self._piece_buffer.raw[:size]
 
-    def tokenize(self, text: str, add_special: bool = True) -> list[int]:
+    def tokenize(self, text: str, add_special: bool = True, parse_special: bool = True) -> list[int]:
         data = text.encode("utf-8")
         capacity = len(data) + 16
         tokens = (llama_cpp.llama_token * capacity)()
-        count = llama_cpp.llama_tokenize(self.vocab, data, len(data), tokens, capacity, add_special, True)
+        count = llama_cpp.llama_tokenize(self.vocab, data, len(data), tokens, capacity, add_special, parse_special)
         if count < 0:
             capacity = -count
             tokens = (llama_cpp.llama_token * capacity)()
-            count = llama_cpp.llama_tokenize(self.vocab, data, len(data), tokens, capacity, add_special, True)
+            count = llama_cpp.llama_tokenize(self.vocab, data, len(data), tokens, capacity, add_special,
+                                             parse_special)
         result = list(tokens[:count])
         bos = llama_cpp.llama_vocab_bos(self.vocab)
         # A template that writes the BOS text itself plus add_special would give two BOS tokens.
@@ -198,7 +199,24 @@ class LlamaEngine:
         return result
 
     def prompt_tokens(self, messages: list[dict[str, str]] | tuple[dict[str, str], ...]) -> list[int]:
-        return self.tokenize(self.formatter.render(list(messages)))
+        """Tokenize a conversation; markers such as ``<|im_end|>`` count as special tokens only
+        where the chat template wrote them, never inside an idea or a thought."""
+        placeholders = [f"\x00{index}\x00" for index in range(len(messages))]
+        masked = [{**message, "content": placeholder} for message, placeholder in zip(messages, placeholders)]
+        rendered = self.formatter.render(masked)
+        if not all(rendered.count(placeholder) == 1 for placeholder in placeholders):
+            # NOTE: a template that rewrites message contents defeats the masking; such a model
+            # parses special-token text inside contents as special tokens.
+            return self.tokenize(self.formatter.render(list(messages)))
+
+        tokens: list[int] = []
+        remaining = rendered
+        for message, placeholder in zip(messages, placeholders):
+            before, remaining = remaining.split(placeholder, 1)
+            tokens += self.tokenize(before, add_special=not tokens)
+            tokens += self.tokenize(message["content"], add_special=False, parse_special=False)
+        tokens += self.tokenize(remaining, add_special=False)
+        return tokens
 
     # -- samplers -------------------------------------------------------------------
 
