@@ -1,9 +1,8 @@
-"""Curation of the shown tree: star, prune and edit thoughts, export preference pairs."""
+"""Curation of the shown tree: star, prune, rank, edit and delete thoughts with undo, export pairs."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -13,6 +12,14 @@ from mindgarden.core.errors import MindGardenError
 from mindgarden.core.export import ExportResult, export_dpo
 from mindgarden.core.tree import ROOT
 from mindgarden.ui.dialogs import EditThoughtDialog
+from mindgarden.ui.undo import (
+    DeleteSubtreeCommand,
+    NodeFieldsCommand,
+    edit_command,
+    prune_command,
+    rank_command,
+    star_command,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +42,31 @@ class CurationMixin:
         node_id = self._selected_thought("starred")
         if node_id is None:
             return
-        node = self.session.tree.node(node_id)
-        self._change(lambda: self.session.tree.set_starred(node_id, not node.starred))
+        self.set_starred(node_id, not self.session.tree.node(node_id).starred)
 
     def toggle_prune(self) -> None:
         """Prune the selected thought, or restore it if it is pruned."""
         node_id = self._selected_thought("pruned")
         if node_id is None:
             return
-        node = self.session.tree.node(node_id)
-        self._change(lambda: self.session.tree.set_pruned(node_id, not node.pruned))
+        self.set_pruned(node_id, not self.session.tree.node(node_id).pruned)
+
+    def set_starred(self, node_id: str, starred: bool) -> None:
+        if self.session is not None:
+            self._push(star_command(self.session.tree, node_id, starred))
+
+    def set_pruned(self, node_id: str, pruned: bool) -> None:
+        if self.session is not None:
+            self._push(prune_command(self.session.tree, node_id, pruned))
+
+    def set_rank(self, node_id: str, rank: int | None) -> None:
+        """Rank a thought among its siblings, 1 being best; equal ranks are ties and None clears."""
+        if self.session is None or node_id not in self.session.tree:
+            return
+        if self.session.tree.node(node_id).kind == ROOT:
+            self.statusBar().showMessage("The root idea has no siblings to rank against.", 5000)
+            return
+        self._push(rank_command(self.session.tree, node_id, rank))
 
     def edit_selected(self) -> None:
         """Open the selected node's text in an edit dialog. Saving keeps the model's original text."""
@@ -66,14 +88,50 @@ class CurationMixin:
     def _save_edit(self, node_id: str, text: str) -> None:
         if self.session is None or node_id not in self.session.tree:
             return
-        self._change(lambda: self.session.tree.edit_text(node_id, text))
+        self._push(edit_command(self.session.tree, node_id, text))
 
-    def _change(self, change: Callable[[], object]) -> None:
+    def delete_selected(self) -> None:
+        """Ask to delete the selected thought and its subtree; the deletion can be undone."""
+        node_id = self._selected_thought("deleted")
+        if node_id is None:
+            return
+        if self.runner.busy:
+            self.statusBar().showMessage("Wait for the expansion to finish before deleting thoughts.", 5000)
+            return
+        count = self._subtree_size(node_id)
+        box = QMessageBox(QMessageBox.Icon.Question, "Delete thought",
+                          f"Delete this thought and the {count - 1} thoughts below it? Undo (Ctrl+Z) restores them.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.accepted.connect(lambda: self._delete(node_id))
+        box.finished.connect(lambda _result: setattr(self, "delete_box", None))
+        self.delete_box = box
+        box.open()
+
+    def _subtree_size(self, node_id: str) -> int:
+        count = 0
+        stack = [node_id]
+        while stack:
+            count += 1
+            stack.extend(self.session.tree.children_ids(stack.pop()))
+        return count
+
+    def _delete(self, node_id: str) -> None:
+        if self.session is None or node_id not in self.session.tree or self.runner.busy:
+            return
+        parent_id = self.session.tree.node(node_id).parent_id
+        self._push(DeleteSubtreeCommand(self.session.tree, node_id, "Delete"))
+        if parent_id is not None:
+            self.select_node(parent_id)
+
+    def _push(self, command: NodeFieldsCommand | DeleteSubtreeCommand) -> None:
         try:
-            change()
+            command.apply()
         except MindGardenError as error:
             self._report(error)
             return
+        self.undo_stack.push(command)
         if not self.runner.busy:
             self.status.show_saved(True)
 

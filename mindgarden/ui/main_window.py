@@ -1,4 +1,4 @@
-"""The main window: idea entry, thought tree, reading pane, expansion panel and status bar."""
+"""The main window: idea entry, garden canvas, compare view, reading pane, expansion panel and status bar."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -25,6 +26,8 @@ from mindgarden.core.store import Session, SessionStore
 from mindgarden.core.tree import validate_idea
 from mindgarden.engine.growth import Grower, PreparedExpansion
 from mindgarden.engine.types import Engine
+from mindgarden.ui.canvas import GardenCanvas
+from mindgarden.ui.compare import CompareView
 from mindgarden.ui.curation import CurationMixin
 from mindgarden.ui.dialogs import OpenSessionDialog
 from mindgarden.ui.expansion_panel import ExpansionPanel
@@ -64,11 +67,13 @@ class MainWindow(CurationMixin, QMainWindow):
         self.message_box: QMessageBox | None = None
         self.edit_dialog: EditThoughtDialog | None = None
         self.open_dialog: OpenSessionDialog | None = None
+        self.delete_box: QMessageBox | None = None
         self._owns_engine = False
         self._expand_when_loaded: str | None = None
 
         self.model = ThoughtTreeModel(self)
         self.runner = InferenceRunner(self)
+        self.undo_stack = QUndoStack(self)
         self.status = StatusIndicators(self.statusBar())
         self._build_widgets()
         self._build_actions()
@@ -103,6 +108,22 @@ class MainWindow(CurationMixin, QMainWindow):
         self.tree_view.selectionModel().currentChanged.connect(self._on_current_changed)
         self.model.rowsInserted.connect(self._on_rows_inserted)
 
+        self.canvas = GardenCanvas()
+        self.canvas.current_changed.connect(self._on_canvas_current_changed)
+        self.canvas.rank_requested.connect(self.set_rank)
+        self.canvas.rank_mode_changed.connect(self._on_rank_mode_changed)
+        self.compare = CompareView()
+        self.compare.picked.connect(self.select_node)
+        self.compare.rank_requested.connect(self.set_rank)
+        self.compare.star_requested.connect(self.set_starred)
+        self.compare.prune_requested.connect(self.set_pruned)
+        self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
+        self.views = QTabWidget()
+        self.views.addTab(self.canvas, "Garden")
+        self.views.addTab(self.compare, "Compare siblings")
+        self.views.addTab(self.tree_view, "List")
+        self.views.currentChanged.connect(self._on_view_tab_changed)
+
         self.reading_pane = ReadingPane(self.model)
         self.panel = ExpansionPanel(self.personas)
         self.panel.setMinimumWidth(250)
@@ -110,7 +131,7 @@ class MainWindow(CurationMixin, QMainWindow):
         self.panel.stop_requested.connect(self.stop_expansion)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.tree_view)
+        splitter.addWidget(self.views)
         splitter.addWidget(self.reading_pane)
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(0, 5)
@@ -150,16 +171,36 @@ class MainWindow(CurationMixin, QMainWindow):
                                    "Prune the selected thought: rejected in preference pairs")
         self.edit_action = action("&Edit…", ["E"], self.edit_selected,
                                   "Edit the selected thought; the model's original text is kept")
+        self.delete_action = action("&Delete…", [QKeySequence.StandardKey.Delete], self.delete_selected,
+                                    "Delete the selected thought and everything grown from it")
+        self.rank_action = action("&Rank mode", ["R"], self.toggle_rank_mode,
+                                  "Rank siblings with the keys 1 to 9 (equal numbers are ties), 0 clears")
+        self.rank_action.setCheckable(True)
+        self.compare_action = action("&Compare siblings", ["C"], self.show_compare,
+                                     "Show the selected thought and its siblings side by side for blind rating")
+        self.garden_action = action("&Garden", ["G"], self.show_garden, "Show the tree as a garden canvas")
+        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
 
         file_menu = self.menuBar().addMenu("&File")
         for menu_action in (self.new_action, self.open_action, self.export_action):
             file_menu.addAction(menu_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
         thought_menu = self.menuBar().addMenu("&Thought")
         for menu_action in (self.expand_action, self.stop_action, self.star_action, self.prune_action,
-                     self.edit_action):
+                            self.rank_action, self.edit_action, self.delete_action):
             thought_menu.addAction(menu_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.garden_action)
+        view_menu.addAction(self.compare_action)
 
     def _connect_runner(self) -> None:
         self.runner.model_loaded.connect(self._on_model_loaded)
@@ -190,8 +231,10 @@ class MainWindow(CurationMixin, QMainWindow):
         self.stop_action.setEnabled(busy)
         self.panel.set_running(busy)
         self.panel.expand_button.setEnabled(self.expand_action.isEnabled())
-        for node_action in (self.star_action, self.prune_action, self.edit_action):
+        for node_action in (self.star_action, self.prune_action, self.edit_action, self.rank_action,
+                            self.compare_action):
             node_action.setEnabled(has_node)
+        self.delete_action.setEnabled(has_node and not busy)
         self.export_action.setEnabled(self.session is not None)
 
     def show_message(self, text: str, title: str = "MindGarden",
@@ -253,12 +296,15 @@ class MainWindow(CurationMixin, QMainWindow):
                 self._report(error)
         self.session = session
         self.grower = Grower(session, self.engine, self.personas) if self.engine is not None else None
+        self.undo_stack.clear()
         self.model.set_tree(session.tree)
+        self.canvas.tree_scene.set_tree(session.tree)
         self.tree_view.expandAll()
         self.setWindowTitle(f"MindGarden: {session.name}")
         self.status.show_saved(True)
         if session.tree.root_id is not None:
             self.select_node(session.tree.root_id)
+        self.canvas.fit_to_view()
         self._update_actions()
 
     def new_idea(self) -> None:
@@ -339,6 +385,7 @@ class MainWindow(CurationMixin, QMainWindow):
             return False
         self.runner.start(self.grower, prepared)
         self.tree_view.expand(self.model.index_of(node_id))
+        self.canvas.tree_scene.set_collapsed(node_id, False)
         self.status.show_saved(False)
         self._update_actions()
         return True
@@ -352,6 +399,7 @@ class MainWindow(CurationMixin, QMainWindow):
     def _on_expansion_finished(self, prepared: PreparedExpansion) -> None:
         if prepared.stats is not None:
             self.status.show_speed(prepared.stats.tokens_per_second)
+        self.compare.refresh()
         self._flush_session()
         self._update_actions()
 
@@ -377,8 +425,47 @@ class MainWindow(CurationMixin, QMainWindow):
     # -- view events --------------------------------------------------------------
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        self.reading_pane.show_node(self.model.node_id(current))
+        node_id = self.model.node_id(current)
+        self.reading_pane.show_node(node_id)
+        self.canvas.set_current(node_id, notify=False)
+        if self.views.currentWidget() is self.compare:
+            self.compare.show_siblings(self.session.tree if self.session else None, node_id)
         self._update_actions()
+
+    def _on_canvas_current_changed(self, node_id: str | None) -> None:
+        if node_id is not None and node_id != self.selected_node_id():
+            self.select_node(node_id)
+
+    def _on_view_tab_changed(self, _index: int) -> None:
+        if self.views.currentWidget() is self.compare:
+            self.compare.show_siblings(self.session.tree if self.session else None, self.selected_node_id())
+
+    def _on_undo_index_changed(self, _index: int) -> None:
+        if self.views.currentWidget() is self.compare:
+            self.compare.refresh()
+
+    def show_compare(self) -> None:
+        """Show the selected thought's siblings side by side, persona and temperature hidden."""
+        self.views.setCurrentWidget(self.compare)
+        self.compare.setFocus()
+
+    def show_garden(self) -> None:
+        self.views.setCurrentWidget(self.canvas)
+        self.canvas.setFocus()
+
+    def toggle_rank_mode(self) -> None:
+        """Enter or leave rank mode on the canvas, where 1 to 9 rank thoughts and 0 clears a rank."""
+        enabled = not self.canvas.rank_mode
+        if enabled and self.views.currentWidget() is not self.canvas:
+            self.show_garden()
+        self.canvas.set_rank_mode(enabled)
+
+    def _on_rank_mode_changed(self, enabled: bool) -> None:
+        self.rank_action.setChecked(enabled)
+        if enabled:
+            self.statusBar().showMessage("Rank mode: 1 to 9 rank the thought and move on, 0 clears, R leaves.")
+        else:
+            self.statusBar().clearMessage()
 
     def _on_rows_inserted(self, parent: QModelIndex, _first: int, _last: int) -> None:
         if parent.isValid():
@@ -394,7 +481,9 @@ class MainWindow(CurationMixin, QMainWindow):
             except MindGardenError as error:
                 log.error("Saving session %s on close failed: %s", self.session.id, error)
             self.session = None
+        self.undo_stack.clear()
         self.model.set_tree(None)
+        self.canvas.tree_scene.set_tree(None)
         if self._owns_store:
             self.store.close()
         super().closeEvent(event)
