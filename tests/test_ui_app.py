@@ -78,3 +78,24 @@ def test_crash_handler_shows_one_dialog(qtbot):
     crash_dialogs = [widget for widget in QApplication.topLevelWidgets()
                      if isinstance(widget, CrashDialog) and widget.isVisible()]
     assert crash_dialogs == [dialog]
+
+
+def test_startup_notices_name_files(qtbot, home, tmp_path):
+    from mindgarden.core.store import SessionStore
+    from mindgarden.engine.fake import ScriptedEngine
+    from mindgarden.ui.app import offer_startup_notices
+
+    SessionStore().close()
+    (home / "sessions.sqlite3").write_bytes(b"this is not a database" * 100)
+    window = MainWindow(engine=ScriptedEngine(), store=SessionStore())
+    qtbot.addWidget(window)
+    report = tmp_path / "crash-1.log"
+    offer_startup_notices(window, (report, "Fatal Python error: Segmentation fault"))
+
+    boxes = [widget for widget in QApplication.topLevelWidgets() if widget.inherits("QMessageBox")]
+    texts = " ".join(box.text() for box in boxes)
+    assert str(report) in texts
+    assert str(window.store.recovered_from) in texts
+    assert any("Segmentation fault" in box.detailedText() for box in boxes)
+    for box in boxes:
+        box.close()

@@ -267,3 +267,25 @@ def test_export_writes_starred_pruned_pair(make_window, qtbot, tmp_path):
     row = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert row["chosen"][0]["content"] == chosen.text.strip()
     assert "Wrote 1 preference pairs" in window.message_box.text()
+
+
+def test_undo_paused_while_streaming(make_window, qtbot):
+    window = make_window(ScriptedEngine(words=SLOW_WORDS, step_seconds=0.02))
+    grow(window, "What is a river for?")
+    wait_idle(qtbot, window)
+    window.select_node(first_child(window).id)
+    window.tree_view.setFocus()
+    qtbot.keyClick(window.tree_view, Qt.Key.Key_S)
+    assert window.undo_action.isEnabled()
+
+    window.expand_action.trigger()
+    assert window.runner.busy
+    assert not window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert first_child(window).starred
+
+    window.stop_action.trigger()
+    wait_idle(qtbot, window)
+    assert window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert not first_child(window).starred

@@ -11,6 +11,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from mindgarden import __version__
+from mindgarden.core import crashlog
 from mindgarden.core.errors import MindGardenError
 from mindgarden.engine.types import Engine
 from mindgarden.ui.crash import CrashHandler, RecentLogHandler
@@ -25,6 +26,21 @@ def load_engine(path: Path) -> Engine:
     from mindgarden.engine.llama_engine import LlamaEngine
 
     return LlamaEngine(path)
+
+
+def offer_startup_notices(window: MainWindow, previous_crash: tuple[Path, str] | None) -> None:
+    """Tell the user about a native crash of the last run and a damaged database moved aside."""
+    if previous_crash is not None:
+        kept, text = previous_crash
+        box = window.show_message(
+            f"MindGarden stopped unexpectedly last time. The crash report is saved in {kept}; "
+            "please attach it when you report the problem.", title="Crash report")
+        box.setDetailedText(text)
+    if window.store.recovered_from is not None:
+        window.show_message(
+            f"The session database was damaged, so MindGarden moved it to {window.store.recovered_from} "
+            "and started a new, empty one. Your persona states and settings are unchanged.",
+            title="Session database recovered")
 
 
 def run_app(model: str | None = None, argv: list[str] | None = None) -> int:
@@ -54,6 +70,8 @@ def run_app(model: str | None = None, argv: list[str] | None = None) -> int:
     crash_handler = CrashHandler(recent)
     crash_handler.install()
     log.info("Starting MindGarden %s", __version__)
+    previous_crash = crashlog.take_previous_report()
+    crashlog.enable()
 
     try:
         window = MainWindow()
@@ -63,6 +81,7 @@ def run_app(model: str | None = None, argv: list[str] | None = None) -> int:
         logging.getLogger().removeHandler(recent)
         raise
     window.show()
+    offer_startup_notices(window, previous_crash)
     try:
         path = resolve_model_path(model)
     except MindGardenError as error:

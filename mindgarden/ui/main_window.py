@@ -179,10 +179,18 @@ class MainWindow(CurationMixin, QMainWindow):
         self.compare_action = action("&Compare siblings", ["C"], self.show_compare,
                                      "Show the selected thought and its siblings side by side for blind rating")
         self.garden_action = action("&Garden", ["G"], self.show_garden, "Show the tree as a garden canvas")
-        self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
+        # Own actions rather than createUndoAction: undo and redo pause while branches stream,
+        # because redoing a delete could remove a branch the worker is still writing.
+        self.undo_action = QAction("&Undo", self)
         self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
+        self.undo_action.triggered.connect(self._undo)
+        self.redo_action = QAction("&Redo", self)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(self._redo)
+        self.undo_stack.undoTextChanged.connect(lambda text: self.undo_action.setText(f"&Undo {text}".strip()))
+        self.undo_stack.redoTextChanged.connect(lambda text: self.redo_action.setText(f"&Redo {text}".strip()))
+        self.undo_stack.canUndoChanged.connect(self._update_actions)
+        self.undo_stack.canRedoChanged.connect(self._update_actions)
         self.addAction(self.undo_action)
         self.addAction(self.redo_action)
 
@@ -235,7 +243,17 @@ class MainWindow(CurationMixin, QMainWindow):
                             self.compare_action):
             node_action.setEnabled(has_node)
         self.delete_action.setEnabled(has_node and not busy)
+        self.undo_action.setEnabled(self.undo_stack.canUndo() and not busy)
+        self.redo_action.setEnabled(self.undo_stack.canRedo() and not busy)
         self.export_action.setEnabled(self.session is not None)
+
+    def _undo(self) -> None:
+        if not self.runner.busy:
+            self.undo_stack.undo()
+
+    def _redo(self) -> None:
+        if not self.runner.busy:
+            self.undo_stack.redo()
 
     def show_message(self, text: str, title: str = "MindGarden",
                      icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> QMessageBox:
