@@ -13,13 +13,13 @@ from mindgarden import __version__, cli_export
 from mindgarden.core import crashlog, paths
 from mindgarden.core.errors import InvalidInputError, MindGardenError, ModelFileError
 from mindgarden.core.personas import load_personas
+from mindgarden.core.settings import DEFAULT_PERSONAS
 from mindgarden.core.sampling import MAX_BRANCHES, ExpansionPlan, parse_temperatures
 from mindgarden.core.store import Session, SessionStore
 from mindgarden.core.tree import validate_idea
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PERSONAS = ("neutral", "unhurried", "sceptical-expert", "tired-night")
 
 
 def resolve_model_path(value: str | None) -> Path:
@@ -146,8 +146,11 @@ def command_show(args: argparse.Namespace) -> int:
             marks += "e"
         state = node.finish_reason or "incomplete"
         temperature = node.temperature if node.temperature is not None else "-"
-        print(f"{indent}{node.id[:8]} [{node.persona} t={temperature}] {marks:<2} {node.first_line(100)}"
-              + ("" if state in ("stop", "length") else f" ({state})"))
+        suffix = "" if state in ("stop", "length") else f" ({state})"
+        print(f"{indent}{node.id[:8]} [{node.persona} t={temperature}] {marks:<2} {node.first_line(100)}{suffix}")
+        if args.full:
+            for line in node.text.strip().splitlines():
+                print(f"{indent}    {line}")
     return 0
 
 
@@ -195,32 +198,44 @@ def command_app(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mindgarden", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mindgarden",
+        description="Grow branching thought trees from an idea with a local language model. "
+                    "Without a command, opens the desktop app.")
     parser.add_argument("--version", action="version", version=f"mindgarden {__version__}")
     parser.add_argument("--model", help="GGUF model file to load (default: the bundled SmolLM2-135M)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to standard error")
     commands = parser.add_subparsers(dest="command")
+    # --model may also follow the command; SUPPRESS keeps an absent one from hiding the global one.
+    model_option = argparse.ArgumentParser(add_help=False)
+    model_option.add_argument("--model", default=argparse.SUPPRESS,
+                              help="GGUF model file to load (default: the bundled SmolLM2-135M)")
 
-    grow = commands.add_parser("grow", help="grow a new session from an idea")
+    grow = commands.add_parser("grow", help="grow a new session from an idea", parents=[model_option])
     grow.add_argument("idea", help="the idea or open question at the root")
-    grow.add_argument("--branches", type=_branch_count, default=4, help="branches per expansion, 1 to 16")
-    grow.add_argument("--depth", type=int, default=1, help="levels to grow below the root")
-    grow.add_argument("--personas", help="comma-separated persona states (see `mindgarden personas`)")
+    grow.add_argument("--branches", type=_branch_count, default=4, help="branches per expansion, 1 to 16 (default 4)")
+    grow.add_argument("--depth", type=int, default=1, help="levels to grow below the root (default 1)")
+    grow.add_argument("--personas", help="comma-separated persona states (see `mindgarden personas`; "
+                                         f"default {','.join(DEFAULT_PERSONAS)})")
     grow.add_argument("--temperatures", default="0.7,1.2",
-                      help="temperatures as a list (0.7,1.2) or a range with a count (0.6-1.4:5)")
-    grow.add_argument("--max-tokens", type=int, default=96, help="max new tokens per branch")
+                      help="temperatures as a list (0.7,1.2) or a range with a count (0.6-1.4:5); default 0.7,1.2")
+    grow.add_argument("--max-tokens", type=int, default=96, help="max new tokens per branch (default 96)")
     grow.add_argument("--seed", type=int, help="base seed; branch i uses seed + i")
     grow.add_argument("--session", help="session name (default: the start of the idea)")
     grow.set_defaults(handler=command_grow)
 
-    show = commands.add_parser("show", help="print a session's tree")
-    show.add_argument("session")
+    show = commands.add_parser(
+        "show", help="print a session's tree",
+        description="Print a session's tree: node id, [persona t=temperature], marks (* starred, "
+                    "x pruned, e edited) and the first line of each thought.")
+    show.add_argument("session", help="session name or id (see `mindgarden sessions`)")
+    show.add_argument("--full", action="store_true", help="print each thought's whole text")
     show.set_defaults(handler=command_show)
 
     for name, text in (("star", "star nodes (chosen in preference pairs)"),
                        ("prune", "prune nodes (rejected in preference pairs)")):
         mark = commands.add_parser(name, help=text)
-        mark.add_argument("session")
+        mark.add_argument("session", help="session name or id (see `mindgarden sessions`)")
         mark.add_argument("nodes", nargs="+", help="node ids or unique prefixes, as `show` prints them")
         mark.add_argument("--undo", action="store_true", help="remove the mark instead")
         mark.set_defaults(handler=command_mark)
@@ -231,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("sessions", help="list sessions, recent first").set_defaults(handler=command_sessions)
     commands.add_parser("fetch-model", help="provision the bundled default model").set_defaults(
         handler=command_fetch_model)
-    commands.add_parser("app", help="open the desktop app (the default)").set_defaults(handler=command_app)
+    commands.add_parser("app", help="open the desktop app (the default)", parents=[model_option]).set_defaults(
+        handler=command_app)
     return parser
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mindgarden.core.export import FORMATS, PAIR_MODES, PROMPT_MODES, SCOPE_HELP, export
 from mindgarden.core.export.options import DEFAULT_FORMAT, TRAINER_FORMATS
+from mindgarden.core.errors import InvalidInputError
 from mindgarden.core.personas import load_personas
 from mindgarden.core.store import SessionStore
 
@@ -58,6 +59,11 @@ def command_import(args: argparse.Namespace) -> int:
     store = _open_store()
     try:
         session = import_session(Path(args.file), store, args.name)
+    except InvalidInputError as error:
+        raise InvalidInputError(
+            f"Importing {args.file} failed: {error} Import reads files written by "
+            "`mindgarden export SESSION --format json`."
+        ) from error
     finally:
         store.close()
     print(f"Imported {len(session.tree)} nodes into session {session.name!r}. "
@@ -88,7 +94,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export_parser.add_argument("--prompt-mode", choices=PROMPT_MODES, default="neutral",
                                help="neutral: prompt without persona priming; as-generated: with it")
     export_parser.add_argument("--pairs", choices=PAIR_MODES, default="all",
-                               help="pairs from ranks: every ordered pair, or the best against each other")
+                               help="pairs from ranks: every ordered pair (all), or the best sibling against each of the others")
     export_parser.add_argument("--max-pairs-per-group", type=_positive_count, default=DEFAULT_PAIRS_PER_GROUP,
                                metavar="N", help=f"max pairs from one set of siblings (default {DEFAULT_PAIRS_PER_GROUP}, "
                                                  "all pairs of a 6-way ranking)")

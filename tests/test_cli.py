@@ -70,3 +70,19 @@ def test_branch_count_message(count, capsys):
 def test_unknown_persona_message(model_path, capsys):
     assert main(["--model", str(model_path), "grow", "an idea", "--personas", "dreamy"]) == 2
     assert "dreamy" in capsys.readouterr().err
+
+
+def test_model_option_after_command(tmp_path, capsys):
+    missing = tmp_path / "after.gguf"
+    assert main(["grow", "an idea", "--model", str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_show_full_prints_whole_text(capsys):
+    store = SessionStore()
+    session = store.create_session("long")
+    root = session.tree.set_root("idea")
+    session.tree.add_child(root.id, text="first line\nsecond line", finish_reason="stop")
+    assert main(["show", "long", "--full"]) == 0
+    out = capsys.readouterr().out
+    assert "second line" in out

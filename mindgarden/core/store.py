@@ -238,6 +238,38 @@ class SessionStore:
         except sqlite3.IntegrityError:
             raise InvalidInputError(f"A session named {name!r} already exists: choose another name.") from None
 
+    def duplicate_session(self, session_id: str, new_name: str) -> SessionInfo:
+        """Copy a session and all its nodes under ``new_name``; node ids stay the same.
+
+        Raises SessionNotFoundError for an unknown id and InvalidInputError for an empty or taken name.
+        """
+        name = new_name.strip()
+        if not name:
+            raise InvalidInputError("The session name is empty: give it a name.")
+        source = self.db.execute("SELECT id FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if source is None:
+            raise SessionNotFoundError(f"Session {session_id!r} not found, so it cannot be duplicated.")
+        now = time.time()
+        copy_id = uuid.uuid4().hex[:12]
+        columns = ", ".join(NODE_COLUMNS)
+        try:
+            with self.db:
+                self.db.execute(
+                    "INSERT INTO sessions (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                    (copy_id, name, now, now),
+                )
+                self.db.execute(
+                    f"INSERT INTO nodes (session_id, {columns}) SELECT ?, {columns} FROM nodes WHERE session_id = ?",
+                    (copy_id, session_id),
+                )
+        except sqlite3.IntegrityError:
+            raise InvalidInputError(f"A session named {name!r} already exists: choose another name.") from None
+        except sqlite3.OperationalError as error:
+            raise StorageError(f"Duplicating a session in {self.path} failed: {error}. "
+                               "Free disk space and try again.") from error
+        log.info("Duplicated session %s as %s (%s)", session_id, name, copy_id)
+        return self.find_session(copy_id)
+
     def delete_session(self, session_id: str) -> None:
         with self.db:
             self.db.execute("DELETE FROM nodes WHERE session_id = ?", (session_id,))
@@ -295,6 +327,11 @@ class Session:
     @property
     def name(self) -> str:
         return self.info.name
+
+    @property
+    def dirty(self) -> frozenset[str]:
+        """Ids of streaming nodes whose latest text is not yet written."""
+        return frozenset(self._dirty)
 
     def _on_tree_event(self, event: str, node_id: str, fields: tuple[str, ...]) -> None:
         if event == "removed":

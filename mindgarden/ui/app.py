@@ -80,10 +80,14 @@ def run_app(model: str | None = None, argv: list[str] | None = None) -> int:
         crash_handler.uninstall()
         logging.getLogger().removeHandler(recent)
         raise
+    window.apply_theme_setting()
+    window.follow_system_theme()
     window.show()
     offer_startup_notices(window, previous_crash)
+    if window.settings_problems:
+        window.show_message("\n".join(window.settings_problems), title="Settings")
     try:
-        path = resolve_model_path(model)
+        path = resolve_model_path(model or window.settings.model_path)
     except MindGardenError as error:
         window.status.show_no_model()
         window.show_message(str(error))

@@ -6,12 +6,13 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from mindgarden.core.errors import MindGardenError
 from mindgarden.core.export import ExportResult, export_dpo
 from mindgarden.core.tree import ROOT
 from mindgarden.ui.dialogs import EditThoughtDialog
+from mindgarden.ui.export_dialog import ExportDialog
 from mindgarden.ui.undo import (
     DeleteSubtreeCommand,
     NodeFieldsCommand,
@@ -137,14 +138,16 @@ class CurationMixin:
 
     # -- export -------------------------------------------------------------------
 
-    def show_export_dialog(self) -> None:
+    def show_export_dialog(self) -> ExportDialog | None:
+        """Open the export dialog (format, scope, prompt mode, preview) for the open session."""
         if self.session is None:
-            return
-        suggested = str(Path.home() / f"{self.session.name}.dpo.jsonl")
-        path, _filter = QFileDialog.getSaveFileName(self, "Export preference pairs", suggested,
-                                                    "JSON Lines (*.jsonl);;All files (*)")
-        if path:
-            self.export_preferences(Path(path))
+            return None
+        dialog = ExportDialog(self.session, self.personas, self.selected_node_id(), self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(
+            lambda: self.show_message(dialog.summary(), "Export", QMessageBox.Icon.Information))
+        dialog.open()
+        return dialog
 
     def export_preferences(self, path: Path) -> ExportResult | None:
         """Write the session's starred-versus-pruned pairs to ``path`` and report the counts."""

@@ -20,18 +20,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mindgarden.cli import DEFAULT_PERSONAS
 from mindgarden.core.errors import InvalidInputError
 from mindgarden.core.personas import Persona
-from mindgarden.core.sampling import MAX_BRANCHES, MAX_TEMPERATURE, ExpansionPlan, temperature_range
+from mindgarden.core.sampling import (
+    MAX_BRANCHES,
+    MAX_TEMPERATURE,
+    ExpansionPlan,
+    SamplerSettings,
+    temperature_range,
+)
+from mindgarden.core.settings import DEFAULT_PERSONAS, MAX_NEW_TOKENS, Settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BRANCHES = 4
-DEFAULT_LOW_TEMPERATURE = 0.7
-DEFAULT_HIGH_TEMPERATURE = 1.3
-DEFAULT_MAX_NEW_TOKENS = 96
-MAX_NEW_TOKENS = 4096
+DEFAULT_BRANCHES = Settings().branches
+DEFAULT_LOW_TEMPERATURE = Settings().low_temperature
+DEFAULT_HIGH_TEMPERATURE = Settings().high_temperature
+DEFAULT_MAX_NEW_TOKENS = Settings().max_new_tokens
 
 
 def spread_temperatures(low: float, high: float, branches: int, persona_count: int) -> tuple[float, ...]:
@@ -67,18 +72,13 @@ class ExpansionPanel(QGroupBox):
         self.max_new_tokens.setValue(DEFAULT_MAX_NEW_TOKENS)
         self.max_new_tokens.setSuffix(" tokens")
 
-        self.personas = QListWidget()
-        self.personas.setToolTip("Persona states that prime the branches; hover one for its description")
-        for persona in personas.values():
-            item = QListWidgetItem(persona.name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            checked = persona.name in DEFAULT_PERSONAS
-            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-            item.setToolTip(persona.description)
-            self.personas.addItem(item)
-
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.base_sampler = SamplerSettings()
+        self.personas = QListWidget()
+        self.personas.setToolTip("Persona states that prime the branches; hover one for its description")
+        self.set_personas(personas, DEFAULT_PERSONAS)
+
         self.expand_button = QPushButton("Expand")
         self.expand_button.setToolTip("Grow branches from the selected thought (Enter or Ctrl+Return)")
         self.stop_button = QPushButton("Stop")
@@ -131,6 +131,29 @@ class ExpansionPanel(QGroupBox):
             item = self.personas.item(row)
             item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
 
+    def set_personas(self, personas: dict[str, Persona], checked: tuple[str, ...] | None = None) -> None:
+        """List ``personas``, checking ``checked`` (default: the names checked now)."""
+        checked = self.chosen_personas() if checked is None else checked
+        self.personas.blockSignals(True)
+        self.personas.clear()
+        for persona in personas.values():
+            item = QListWidgetItem(persona.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if persona.name in checked else Qt.CheckState.Unchecked)
+            item.setToolTip(persona.description)
+            self.personas.addItem(item)
+        self.personas.blockSignals(False)
+        self._update_summary()
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Set the controls and the base sampler from the user's settings."""
+        self.branches.setValue(settings.branches)
+        self.low_temperature.setValue(settings.low_temperature)
+        self.high_temperature.setValue(settings.high_temperature)
+        self.max_new_tokens.setValue(settings.max_new_tokens)
+        self.base_sampler = settings.sampler
+        self.set_chosen_personas(settings.personas)
+
     def plan(self) -> ExpansionPlan:
         """Build the plan the controls describe. Raises InvalidInputError if it is invalid."""
         personas = self.chosen_personas()
@@ -140,7 +163,7 @@ class ExpansionPanel(QGroupBox):
         temperatures = spread_temperatures(self.low_temperature.value(), self.high_temperature.value(),
                                            branches, len(personas))
         plan = ExpansionPlan(branches=branches, temperatures=temperatures, personas=personas,
-                             max_new_tokens=self.max_new_tokens.value())
+                             max_new_tokens=self.max_new_tokens.value(), base_sampler=self.base_sampler)
         plan.validate()
         return plan
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from mindgarden.core.errors import InvalidInputError, MindGardenError
 from mindgarden.core.personas import Persona, load_personas
+from mindgarden.core.settings import Settings
 from mindgarden.core.store import Session, SessionStore
 from mindgarden.core.tree import validate_idea
 from mindgarden.engine.growth import Grower, PreparedExpansion
@@ -36,6 +37,7 @@ from mindgarden.ui.reading_pane import ReadingPane
 from mindgarden.ui.runner import InferenceRunner
 from mindgarden.ui.status import StatusIndicators
 from mindgarden.ui.tree_model import ThoughtTreeModel
+from mindgarden.ui.workspace import WorkspaceMixin
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ SESSION_NAME_CHARS = 40
 CLOSE_TIMEOUT_SECONDS = 5.0
 
 
-class MainWindow(CurationMixin, QMainWindow):
+class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
     """Grows and curates one session's thought tree.
 
     Args:
@@ -51,10 +53,13 @@ class MainWindow(CurationMixin, QMainWindow):
             None and call ``load_model`` to load one on the worker thread instead.
         store: the session database; the default opens the one in the user data folder.
         personas: persona states by name; the default loads the bundled and user ones.
+        settings: user settings; the default loads them from the data folder. An invalid
+            value there falls back to its default, and ``settings_problems`` lists why.
     """
 
     def __init__(self, engine: Engine | None = None, store: SessionStore | None = None,
-                 personas: dict[str, Persona] | None = None, parent: QWidget | None = None) -> None:
+                 personas: dict[str, Persona] | None = None, parent: QWidget | None = None,
+                 settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("MindGarden")
         self.resize(1280, 780)
@@ -76,6 +81,7 @@ class MainWindow(CurationMixin, QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.status = StatusIndicators(self.statusBar())
         self._build_widgets()
+        self._init_workspace(settings)
         self._build_actions()
         self._connect_runner()
         if engine is not None:
@@ -202,6 +208,7 @@ class MainWindow(CurationMixin, QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        self._build_workspace_actions(file_menu, edit_menu)
         thought_menu = self.menuBar().addMenu("&Thought")
         for menu_action in (self.expand_action, self.stop_action, self.star_action, self.prune_action,
                             self.rank_action, self.edit_action, self.delete_action):
@@ -214,6 +221,7 @@ class MainWindow(CurationMixin, QMainWindow):
         self.runner.model_loaded.connect(self._on_model_loaded)
         self.runner.model_failed.connect(self._on_model_failed)
         self.runner.expansion_progress.connect(self.status.show_speed)
+        self.runner.expansion_progress.connect(lambda _speed: self.update_saved_indicator())
         self.runner.expansion_finished.connect(self._on_expansion_finished)
         self.runner.expansion_failed.connect(self._on_expansion_failed)
 
@@ -246,6 +254,7 @@ class MainWindow(CurationMixin, QMainWindow):
         self.undo_action.setEnabled(self.undo_stack.canUndo() and not busy)
         self.redo_action.setEnabled(self.undo_stack.canRedo() and not busy)
         self.export_action.setEnabled(self.session is not None)
+        self._update_workspace_actions(busy)
 
     def _undo(self) -> None:
         if not self.runner.busy:
@@ -317,6 +326,8 @@ class MainWindow(CurationMixin, QMainWindow):
         self.undo_stack.clear()
         self.model.set_tree(session.tree)
         self.canvas.tree_scene.set_tree(session.tree)
+        if self.find_dialog is not None:
+            self.find_dialog.set_tree(session.tree, list(self.personas))
         self.tree_view.expandAll()
         self.setWindowTitle(f"MindGarden: {session.name}")
         self.status.show_saved(True)
@@ -500,6 +511,8 @@ class MainWindow(CurationMixin, QMainWindow):
                 log.error("Saving session %s on close failed: %s", self.session.id, error)
             self.session = None
         self.undo_stack.clear()
+        if self.find_dialog is not None:
+            self.find_dialog.set_tree(None, [])
         self.model.set_tree(None)
         self.canvas.tree_scene.set_tree(None)
         if self._owns_store:

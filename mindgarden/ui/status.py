@@ -38,8 +38,15 @@ class StatusIndicators:
         """Show the generation speed of the running or the last expansion."""
         self.speed.setText(f"{tokens_per_second:.1f} tokens/s")
 
+    def show_unsaved(self, count: int) -> None:
+        """Show that ``count`` growing thoughts have streamed text not yet in the database."""
+        noun = "thought" if count == 1 else "thoughts"
+        self.saved.setText(f"Saving… ({count} {noun})")
+        self.saved.setToolTip("Streamed text of growing thoughts is written about once a second "
+                              "and when each branch finishes.")
+
     def show_saved(self, saved: bool, problem: str = "") -> None:
-        """Show whether every change is in the database. Streaming text is saved about once a second."""
+        """Show whether every change is in the database."""
         if saved:
             self.saved.setText("Saved")
             self.saved.setToolTip("Every change is in the session database.")
@@ -48,4 +55,4 @@ class StatusIndicators:
             self.saved.setToolTip(problem)
         else:
             self.saved.setText("Saving…")
-            self.saved.setToolTip("Streaming text is saved about once a second; finished branches at once.")
+            self.saved.setToolTip("Streamed text is written about once a second; finished branches at once.")
