@@ -289,3 +289,41 @@ def test_undo_paused_while_streaming(make_window, qtbot):
     assert window.undo_action.isEnabled()
     window.undo_action.trigger()
     assert not first_child(window).starred
+
+
+def test_inline_edit_keeps_original_and_undoes(make_window, qtbot):
+    window = make_window(ScriptedEngine())
+    grow(window, "What is a bridge for?")
+    wait_idle(qtbot, window)
+    node = first_child(window)
+    model_text = node.text
+    window.select_node(node.id)
+    assert window.inline_editor.editor.toPlainText() == model_text
+    assert not window.inline_editor.save_button.isEnabled()
+
+    window.inline_editor.editor.setPlainText("A bridge is a place to meet halfway.")
+    window.inline_editor.editor.setFocus()
+    qtbot.keyClick(window.inline_editor.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert node.text == "A bridge is a place to meet halfway."
+    assert node.original_text == model_text
+    assert window.inline_editor.revert_button.isEnabled()
+    qtbot.waitUntil(lambda: "A bridge is a place to meet halfway." in window.reading_pane.toPlainText(),
+                    timeout=SCRIPTED_TIMEOUT_MS)
+
+    window.undo_action.trigger()
+    assert node.text == model_text
+    assert node.original_text is None
+    assert window.inline_editor.editor.toPlainText() == model_text
+
+
+def test_inline_editor_typing_s_does_not_star(make_window, qtbot):
+    window = make_window(ScriptedEngine())
+    grow(window, "What is a lamp for?")
+    wait_idle(qtbot, window)
+    node = first_child(window)
+    window.select_node(node.id)
+    window.inline_editor.editor.setFocus()
+    qtbot.keyClicks(window.inline_editor.editor, "sx")
+    assert not node.starred
+    assert not node.pruned
+    assert window.inline_editor.editor.toPlainText().startswith("sx")

@@ -33,6 +33,7 @@ from mindgarden.ui.curation import CurationMixin
 from mindgarden.ui.dialogs import OpenSessionDialog
 from mindgarden.ui.expansion_panel import ExpansionPanel
 from mindgarden.ui.idea_entry import IdeaEntry
+from mindgarden.ui.inline_editor import InlineEditor
 from mindgarden.ui.reading_pane import ReadingPane
 from mindgarden.ui.runner import InferenceRunner
 from mindgarden.ui.status import StatusIndicators
@@ -131,6 +132,13 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self.views.currentChanged.connect(self._on_view_tab_changed)
 
         self.reading_pane = ReadingPane(self.model)
+        self.inline_editor = InlineEditor()
+        self.inline_editor.save_requested.connect(self._save_edit)
+        reading_column = QSplitter(Qt.Orientation.Vertical)
+        reading_column.addWidget(self.reading_pane)
+        reading_column.addWidget(self.inline_editor)
+        reading_column.setStretchFactor(0, 3)
+        reading_column.setStretchFactor(1, 1)
         self.panel = ExpansionPanel(self.personas)
         self.panel.setMinimumWidth(250)
         self.panel.expand_requested.connect(self.expand_selected)
@@ -138,7 +146,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.views)
-        splitter.addWidget(self.reading_pane)
+        splitter.addWidget(reading_column)
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 4)
@@ -426,6 +434,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self.runner.stop()
 
     def _on_expansion_finished(self, prepared: PreparedExpansion) -> None:
+        self._refresh_inline_editor()
         if prepared.stats is not None:
             self.status.show_speed(prepared.stats.tokens_per_second)
         self.compare.refresh()
@@ -456,6 +465,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         node_id = self.model.node_id(current)
         self.reading_pane.show_node(node_id)
+        self._refresh_inline_editor()
         self.canvas.set_current(node_id, notify=False)
         if self.views.currentWidget() is self.compare:
             self.compare.show_siblings(self.session.tree if self.session else None, node_id)
@@ -470,8 +480,14 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
             self.compare.show_siblings(self.session.tree if self.session else None, self.selected_node_id())
 
     def _on_undo_index_changed(self, _index: int) -> None:
+        self._refresh_inline_editor()
         if self.views.currentWidget() is self.compare:
             self.compare.refresh()
+
+    def _refresh_inline_editor(self) -> None:
+        node_id = self.selected_node_id()
+        node = self.session.tree.node(node_id) if self.session is not None and node_id is not None else None
+        self.inline_editor.show_node(node)
 
     def show_compare(self) -> None:
         """Show the selected thought's siblings side by side, persona and temperature hidden."""
