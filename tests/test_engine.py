@@ -196,3 +196,19 @@ def test_marker_in_text_stays_text(engine):
     assert marked.count(end_of_turn[0]) == plain.count(end_of_turn[0])
     # The default system turn, the request, the thought and the next request each end once.
     assert plain.count(end_of_turn[0]) == 4
+
+
+def test_stop_during_prefill_ends_after_it(engine):
+    cancel = threading.Event()
+    long_idea = ({"role": "user", "content": "A long brief about towns and loneliness. " * 120},)
+    events = engine.expand([request(long_idea, seed=seed, max_new_tokens=100) for seed in range(2)], cancel)
+    started = next(events)
+    assert isinstance(started, ExpansionStarted)
+    assert started.evaluated_prompt_tokens > 500
+    # The prefill runs when the generator resumes; Stop arrives before it ends.
+    cancel.set()
+    results = [event.result for event in events if isinstance(event, BranchFinished)]
+    assert [result.finish_reason for result in results] == ["cancelled", "cancelled"]
+    assert all(result.token_count == 0 for result in results)
+    follow_up, _, _ = run(engine, [request(long_idea, seed=5, max_new_tokens=8)])
+    assert follow_up[0].token_count > 0

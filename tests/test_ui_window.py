@@ -327,3 +327,41 @@ def test_inline_editor_typing_s_does_not_star(make_window, qtbot):
     assert not node.starred
     assert not node.pruned
     assert window.inline_editor.editor.toPlainText().startswith("sx")
+
+
+def test_second_expansion_is_queued(make_window, qtbot):
+    window = make_window(ScriptedEngine(words=SLOW_WORDS[:30], step_seconds=0.01))
+    grow(window, "What is a harbour for?")
+    wait_idle(qtbot, window)
+    tree = window.session.tree
+    first, second = tree.children(tree.root_id)[:2]
+
+    window.select_node(first.id)
+    assert window.expand_selected()
+    window.select_node(second.id)
+    assert window.expand_selected()
+    assert len(window.queued) == 1
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: not window.queued and not window.runner.busy, timeout=SCRIPTED_TIMEOUT_MS)
+
+    assert len(tree.children(first.id)) == window.panel.branches.value()
+    assert len(tree.children(second.id)) == window.panel.branches.value()
+    assert all(child.finish_reason == "length" for child in tree.children(second.id))
+
+
+def test_modal_dialog_while_streaming(make_window, qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window(ScriptedEngine(words=SLOW_WORDS[:150], step_seconds=0.01))
+    grow(window, "What is a lighthouse for?")
+    qtbot.waitUntil(lambda: len(first_child(window).text.split()) >= 2, timeout=SCRIPTED_TIMEOUT_MS)
+    box = QMessageBox(QMessageBox.Icon.Information, "Busy", "Branches keep growing behind this dialog.",
+                      QMessageBox.StandardButton.Ok, window)
+    words_before = len(first_child(window).text.split())
+    seen_during = []
+    QTimer.singleShot(400, lambda: (seen_during.append(len(first_child(window).text.split())), box.accept()))
+    box.exec()
+    assert seen_during and seen_during[0] > words_before
+    wait_idle(qtbot, window)
+    assert first_child(window).finish_reason == "length"

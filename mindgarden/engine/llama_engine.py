@@ -383,7 +383,7 @@ class LlamaEngine:
             tails.append((tokens[-1], len(tokens) - 1, seq_id, True))
             evaluated += len(tokens) - kept
             group_seq.append(seq_id)
-        yield ExpansionStarted(len(requests), sum(len(prompts[g]) for g in group_of), evaluated)
+        yield ExpansionStarted(len(requests), sum(len(tokens) for tokens in prompts), evaluated)
         self._decode_chunks(body)
         self._decode(tails)
         for group, tokens in enumerate(prompts):
@@ -409,10 +409,15 @@ class LlamaEngine:
             branches.append(_Branch(index, request, seq_id, prompts[group], chain, TextStream(stop),
                                     budget, ban_index, position=len(prompts[group])))
 
-        # Step 4: sample the first token of every branch from its group's logits row.
-        logits = self._logits(len(tails))
-        rows = [group_of[branch.index] for branch in branches]
-        yield from self._sample_step(branches, logits, rows, started)
+        # Step 4: sample the first token of every branch from its group's logits row, unless
+        # Stop came during the prefill: then every branch ends here, empty and cancelled.
+        if cancel.is_set():
+            for branch in branches:
+                yield from self._finish(branch, FINISH_CANCELLED, started)
+        else:
+            logits = self._logits(len(tails))
+            rows = [group_of[branch.index] for branch in branches]
+            yield from self._sample_step(branches, logits, rows, started)
 
         # Step 5: decode every live branch together, one token each per step.
         steps = 1
@@ -446,9 +451,9 @@ class LlamaEngine:
         generated = sum(len(branch.generated) for branch in branches)
         seconds = time.perf_counter() - started
         log.info("Expanded %d branches: %d prompt tokens (%d evaluated), %d generated in %.2f s (%.1f tokens/s)",
-                 len(branches), sum(len(prompts[g]) for g in group_of), evaluated, generated, seconds,
+                 len(branches), sum(len(tokens) for tokens in prompts), evaluated, generated, seconds,
                  generated / seconds if seconds else 0.0)
-        yield ExpansionFinished(sum(len(prompts[g]) for g in group_of), evaluated, generated, seconds, steps)
+        yield ExpansionFinished(sum(len(tokens) for tokens in prompts), evaluated, generated, seconds, steps)
 
     def _decode_chunks(self, entries: list[tuple[int, int, int, bool]]) -> None:
         for start in range(0, len(entries), BATCH_SIZE):
@@ -534,8 +539,14 @@ class LlamaEngine:
             llama_cpp.llama_memory_clear(self.memory, True)
             self.cache.clear()
 
-    def close(self) -> None:
-        with self._lock:
+    def close(self, timeout: float = 10.0) -> None:
+        """Free the context and the model; waits up to ``timeout`` seconds for a running expansion."""
+        if not self._lock.acquire(timeout=timeout):
+            # An expansion generator that was abandoned without being closed still holds the
+            # lock; freeing the context under it could crash, so the memory is left to the OS.
+            log.error("Could not close model %s: an expansion is still running", self.info.name)
+            return
+        try:
             if getattr(self, "ctx", None):
                 llama_cpp.llama_batch_free(self.batch)
                 llama_cpp.llama_free(self.ctx)
@@ -544,6 +555,8 @@ class LlamaEngine:
                 llama_cpp.llama_model_free(self.model)
                 self.model = None
             log.info("Closed model %s", self.info.name)
+        finally:
+            self._lock.release()
 
 
 class _DecodeError(RuntimeError):

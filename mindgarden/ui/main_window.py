@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from mindgarden.core.errors import InvalidInputError, MindGardenError
 from mindgarden.core.personas import Persona, load_personas
+from mindgarden.core.sampling import ExpansionPlan
 from mindgarden.core.settings import Settings
 from mindgarden.core.store import Session, SessionStore
 from mindgarden.core.tree import validate_idea
@@ -70,6 +71,8 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self.engine: Engine | None = engine
         self.session: Session | None = None
         self.grower: Grower | None = None
+        # Expansions requested while one runs wait here: (node id, plan as it was requested).
+        self.queued: list[tuple[str, ExpansionPlan]] = []
         self.message_box: QMessageBox | None = None
         self.edit_dialog: EditThoughtDialog | None = None
         self.open_dialog: OpenSessionDialog | None = None
@@ -251,7 +254,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         for session_action in (self.new_action, self.open_action):
             session_action.setEnabled(not busy)
         self.grow_button.setEnabled(not busy)
-        self.expand_action.setEnabled(not busy and has_node and self.engine is not None)
+        self.expand_action.setEnabled(has_node and self.engine is not None)
         self.stop_action.setEnabled(busy)
         self.panel.set_running(busy)
         self.panel.expand_button.setEnabled(self.expand_action.isEnabled())
@@ -332,6 +335,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self.session = session
         self.grower = Grower(session, self.engine, self.personas) if self.engine is not None else None
         self.undo_stack.clear()
+        self.queued.clear()
         self.model.set_tree(session.tree)
         self.canvas.tree_scene.set_tree(session.tree)
         if self.find_dialog is not None:
@@ -407,15 +411,37 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
     # -- expansions ---------------------------------------------------------------
 
     def expand_selected(self) -> bool:
-        """Expand the selected node with the panel's plan. Returns whether an expansion started."""
+        """Expand the selected node with the panel's plan, or queue it while another expansion runs.
+
+        Returns whether the expansion started or was queued.
+        """
         node_id = self.selected_node_id()
-        if self.runner.busy or node_id is None:
+        if node_id is None:
             return False
         if self.grower is None:
             self.statusBar().showMessage("The model is not loaded yet.", 5000)
             return False
         try:
             plan = self.panel.plan()
+        except MindGardenError as error:
+            self._report(error)
+            return False
+        if self.runner.busy:
+            self.queued.append((node_id, plan))
+            log.info("Queued an expansion of node %s (%d waiting)", node_id, len(self.queued))
+            self.statusBar().showMessage(
+                f"Queued: this expansion starts when the current one ends ({len(self.queued)} waiting).", 5000)
+            return True
+        return self._start_expansion(node_id, plan)
+
+    def _start_next_queued(self) -> None:
+        while self.queued and not self.runner.busy:
+            node_id, plan = self.queued.pop(0)
+            if self.session is not None and node_id in self.session.tree:
+                self._start_expansion(node_id, plan)
+
+    def _start_expansion(self, node_id: str, plan: ExpansionPlan) -> bool:
+        try:
             prepared = self.grower.prepare(node_id, plan)
         except MindGardenError as error:
             self._report(error)
@@ -428,7 +454,8 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         return True
 
     def stop_expansion(self) -> None:
-        """Stop the running expansion. Its branches keep their partial text and are marked cancelled."""
+        """Stop the running expansion and drop queued ones; branches keep their partial text as cancelled."""
+        self.queued.clear()
         if self.runner.busy:
             self.statusBar().showMessage("Stopping after the current token…", 5000)
         self.runner.stop()
@@ -440,10 +467,12 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self.compare.refresh()
         self._flush_session()
         self._update_actions()
+        self._start_next_queued()
 
     def _on_expansion_failed(self, prepared: PreparedExpansion, error: BaseException) -> None:
         self._flush_session()
         self._update_actions()
+        self._start_next_queued()
         if isinstance(error, MindGardenError):
             self._report(error)
             return
@@ -527,6 +556,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
                 log.error("Saving session %s on close failed: %s", self.session.id, error)
             self.session = None
         self.undo_stack.clear()
+        self.queued.clear()
         if self.find_dialog is not None:
             self.find_dialog.set_tree(None, [])
         self.model.set_tree(None)
