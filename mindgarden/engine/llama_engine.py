@@ -7,18 +7,19 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import llama_cpp
 import numpy as np
 
-from mindgarden.core.errors import ModelFileError, PromptTooLongError
+from mindgarden.core.errors import MindGardenError, ModelFileError, PromptTooLongError
 from mindgarden.core.sampling import SamplerSettings
 from mindgarden.engine import native
 from mindgarden.engine.chat import ChatFormatter
-from mindgarden.engine.gguf import GGUFInfo, read_gguf
+from mindgarden.engine.gguf import read_gguf
+from mindgarden.engine.memory import kv_bytes_per_token
 from mindgarden.engine.prefix_cache import PrefixCache, common_prefix_length
 from mindgarden.engine.textstream import TextStream
 from mindgarden.engine.types import (
@@ -42,19 +43,6 @@ KV_MEMORY_FRACTION = 0.25
 MAX_SEQUENCES = 64
 BATCH_SIZE = 512
 DRY_BREAKERS = ("\n", ":", '"', "*")
-
-
-def kv_bytes_per_token(info: GGUFInfo) -> int:
-    """Estimate the f16 KV-cache bytes one token takes, from the GGUF header."""
-    arch = info.architecture
-    layers = int(info.get(f"{arch}.block_count", 32) or 32)
-    embedding = int(info.get(f"{arch}.embedding_length", 4096) or 4096)
-    heads = int(info.get(f"{arch}.attention.head_count", 32) or 32)
-    kv_heads = info.get(f"{arch}.attention.head_count_kv", heads) or heads
-    kv_heads = int(kv_heads if isinstance(kv_heads, int) else heads)
-    key_length = int(info.get(f"{arch}.attention.key_length", embedding // max(heads, 1)) or 64)
-    value_length = int(info.get(f"{arch}.attention.value_length", key_length) or key_length)
-    return layers * kv_heads * (key_length + value_length) * 2
 
 
 @dataclass
@@ -91,10 +79,18 @@ class LlamaEngine:
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
         max_sequences: int = MAX_SEQUENCES,
+        progress: Callable[[float], bool] | None = None,
     ) -> None:
+        """Load ``model_path``; ``progress(fraction)`` is called while loading and may return False to cancel.
+
+        Raises:
+            ModelFileError: the file is invalid or llama.cpp cannot load it.
+            LoadCancelled: ``progress`` returned False.
+        """
         path = Path(model_path).expanduser()
         self.gguf = read_gguf(path)
         native.ensure_backend()
+        self.notices: list[str] = []
 
         model_params = llama_cpp.llama_model_default_params()
         gpu = llama_cpp.llama_supports_gpu_offload()
@@ -102,8 +98,35 @@ class LlamaEngine:
             model_params.n_gpu_layers = n_gpu_layers
         else:
             model_params.n_gpu_layers = 999 if gpu else 0
+        cancelled = False
+
+        def report_progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:
+            nonlocal cancelled
+            if progress is None:
+                return True
+            try:
+                keep_going = bool(progress(float(fraction)))
+            except Exception:  # noqa: BLE001 - an exception must not unwind through C code
+                log.exception("Model load progress callback failed; cancelling the load")
+                keep_going = False
+            cancelled = cancelled or not keep_going
+            return keep_going
+
+        # Kept on self: llama.cpp calls it during the load, so it must outlive this frame's locals.
+        self._progress_callback = llama_cpp.llama_progress_callback(report_progress)
+        model_params.progress_callback = self._progress_callback
         started = time.perf_counter()
         self.model = llama_cpp.llama_model_load_from_file(str(path).encode("utf-8"), model_params)
+        if not self.model and not cancelled and model_params.n_gpu_layers > 0:
+            log.warning("Loading %s with %d GPU layers failed; retrying on the CPU", path.name,
+                        model_params.n_gpu_layers)
+            self.notices.append("GPU offload failed, so the model runs on the CPU.")
+            model_params.n_gpu_layers = 0
+            self.model = llama_cpp.llama_model_load_from_file(str(path).encode("utf-8"), model_params)
+        if cancelled:
+            if self.model:
+                llama_cpp.llama_model_free(self.model)
+            raise LoadCancelled(f"Loading {path.name} was cancelled; the previous model stays in use.")
         if not self.model:
             raise ModelFileError(
                 f"llama.cpp could not load {path}. The file may use an architecture this version "
@@ -554,9 +577,14 @@ class LlamaEngine:
             if getattr(self, "model", None):
                 llama_cpp.llama_model_free(self.model)
                 self.model = None
+            native.release_free_memory()
             log.info("Closed model %s", self.info.name)
         finally:
             self._lock.release()
+
+
+class LoadCancelled(MindGardenError):
+    """The user cancelled a model load."""
 
 
 class _DecodeError(RuntimeError):

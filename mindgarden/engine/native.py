@@ -88,3 +88,15 @@ def total_memory_bytes() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 8 << 30
+
+
+def release_free_memory() -> None:
+    """Ask glibc to return freed heap pages to the system, so a closed model's memory shows as free.
+
+    Does nothing where the C library has no ``malloc_trim`` (macOS, Windows, musl).
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        log.debug("malloc_trim is not available on this system")
