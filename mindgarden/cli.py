@@ -151,6 +151,8 @@ def command_show(args: argparse.Namespace) -> int:
         if args.full:
             for line in node.text.strip().splitlines():
                 print(f"{indent}    {line}")
+            if node.reasoning:
+                print(f"{indent}    [reasoning hidden: {len(node.reasoning)} characters]")
     return 0
 
 

@@ -212,3 +212,11 @@ def test_stop_during_prefill_ends_after_it(engine):
     assert all(result.token_count == 0 for result in results)
     follow_up, _, _ = run(engine, [request(long_idea, seed=5, max_new_tokens=8)])
     assert follow_up[0].token_count > 0
+
+
+def test_think_text_kept_apart(engine):
+    tokens = engine.tokenize("<think>Weigh costs first.</think>\nA library of tools.", add_special=False)
+    stream = TextStream()
+    shown = "".join(stream.feed(engine._token_bytes(token)) for token in tokens) + stream.finish()
+    assert shown == "A library of tools."
+    assert stream.reasoning == "Weigh costs first."

@@ -142,3 +142,13 @@ def test_text_round_trips_exactly(home):
     assert reopened.root.text == texts[0]
     assert [reopened.node(node_id).text for node_id in ids] == texts[:3] + ["edited\\x00again 🌍"] + texts[4:]
     assert reopened.node(ids[3]).original_text == texts[3]
+
+
+def test_reasoning_saved_apart(home):
+    session = SessionStore().create_session("thinking")
+    root = session.tree.set_root("idea")
+    child = session.tree.add_child(root.id)
+    session.tree.update(child.id, text="The thought.", reasoning="First I consider…", finish_reason="stop")
+    reopened = SessionStore().open_session("thinking").tree.node(child.id)
+    assert reopened.text == "The thought."
+    assert reopened.reasoning == "First I consider…"

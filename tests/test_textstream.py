@@ -37,3 +37,23 @@ def test_truncated_character_dropped():
 def test_leading_whitespace_dropped():
     _, text = stream_all(TextStream(), [b"  \n", b" hello"])
     assert text == "hello"
+
+
+def test_reasoning_kept_apart():
+    stream = TextStream(stop=("END",))
+    deltas, text = stream_all(stream, [b"<thi", b"nk>plan: END is fine", b" here</th", b"ink>\n\nThe idea", b" END x"])
+    assert text == "The idea "
+    assert stream.reasoning == "plan: END is fine here"
+    assert all("<" not in delta for delta in deltas)
+
+
+def test_unclosed_reasoning_stays_hidden():
+    stream = TextStream()
+    _, text = stream_all(stream, [b"<think>still thinking when the limit came"])
+    assert text == ""
+    assert stream.reasoning == "still thinking when the limit came"
+
+
+def test_lone_angle_bracket_released():
+    _, text = stream_all(TextStream(), [b"a <", b"b> c <thin"])
+    assert text == "a <b> c <thin"

@@ -32,6 +32,8 @@ MAX_SESSION_NAME_CHARS = 200
 DOCUMENT_FIELDS = {"format", "version", "session_name", "exported_at", "nodes"}
 REQUIRED_DOCUMENT_FIELDS = {"format", "version", "nodes"}
 NODE_FIELDS = tuple(field.name for field in dataclasses.fields(Node))
+# Node fields added after version 1 of the format; files written before them may lack them.
+LATER_NODE_FIELDS = {"reasoning"}
 
 # A JSON string with its escapes, written as an unrolled loop so long strings match in linear time.
 JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -172,7 +174,7 @@ def _check_node_fields(index: int, data: Any) -> None:
         raise InvalidInputError(
             f"{where} has unknown field {unknown[0]!r}: this MindGarden knows {', '.join(NODE_FIELDS)}."
         )
-    missing = [name for name in NODE_FIELDS if name not in data]
+    missing = [name for name in NODE_FIELDS if name not in data and name not in LATER_NODE_FIELDS]
     if missing:
         raise InvalidInputError(f"{where} lacks field {missing[0]!r}: a MindGarden JSON export has every field.")
 
@@ -183,6 +185,7 @@ def _check_node_fields(index: int, data: Any) -> None:
     if data["kind"] not in (ROOT, THOUGHT):
         raise InvalidInputError(f"{where}: kind is {data['kind']!r}, expected {ROOT!r} or {THOUGHT!r}.")
     _check_string(data["text"], where, "text", MAX_TEXT_CHARS)
+    _check_string(data.get("reasoning"), where, "reasoning", MAX_TEXT_CHARS, optional=True)
     _check_string(data["original_text"], where, "original_text", MAX_TEXT_CHARS, optional=True)
     for name in ("persona", "model_name", "model_sha256"):
         _check_string(data[name], where, name, MAX_SHORT_CHARS)

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 NODE_COLUMNS = (
     "id", "parent_id", "position", "kind", "text", "original_text", "persona", "sampler", "seed",
     "model_name", "model_sha256", "token_count", "uncertainty", "max_entropy", "mean_logprob",
-    "finish_reason", "seconds", "created_at", "updated_at", "starred", "pruned", "rank",
+    "finish_reason", "seconds", "created_at", "updated_at", "starred", "pruned", "rank", "reasoning",
 )
 
 
@@ -67,10 +67,15 @@ def _migrate_sibling_rank(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE nodes ADD COLUMN rank INTEGER")
 
 
+def _migrate_reasoning(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE nodes ADD COLUMN reasoning TEXT")
+
+
 # Append-only: each entry upgrades the schema by one version. Never edit a released step.
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial", _migrate_initial),
     ("sibling rank", _migrate_sibling_rank),
+    ("reasoning text", _migrate_reasoning),
 ]
 
 

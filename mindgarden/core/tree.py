@@ -30,7 +30,8 @@ class Node:
     ``finish_reason`` is None while the branch streams; a node whose process died then
     keeps None and counts as incomplete. ``original_text`` is set by the first edit and
     keeps what the model wrote. ``rank`` orders siblings, 1 being best; equal ranks are
-    ties and None means unranked.
+    ties and None means unranked. ``reasoning`` is a reasoning model's ``<think>`` text,
+    kept apart from the thought and never exported as part of it.
     """
 
     id: str
@@ -55,6 +56,7 @@ class Node:
     original_text: str | None = None
     position: int = 0
     rank: int | None = None
+    reasoning: str | None = None
 
     @property
     def temperature(self) -> float | None:

@@ -123,6 +123,7 @@ class Grower:
                 uncertainty=result.mean_entropy,
                 max_entropy=result.max_entropy,
                 mean_logprob=result.mean_logprob,
+                reasoning=result.reasoning,
             )
             prepared.finished_ids.add(child_id)
         elif isinstance(event, ExpansionFinished):

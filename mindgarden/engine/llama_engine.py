@@ -553,6 +553,7 @@ class LlamaEngine:
             max_entropy=float(np.max(entropies)) if entropies else None,
             first_entropy=entropies[0] if entropies else None,
             mean_logprob=float(np.mean(branch.logprobs)) if branch.logprobs else None,
+            reasoning=branch.stream.reasoning.strip() or None,
         )
         yield BranchFinished(result)
 

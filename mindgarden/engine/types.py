@@ -45,6 +45,7 @@ class BranchResult:
     first_entropy: float | None = None
     mean_logprob: float | None = None
     error: str | None = None
+    reasoning: str | None = None
 
 
 @dataclass(frozen=True)
