@@ -60,7 +60,10 @@ def open_store() -> SessionStore:
     store = SessionStore()
     if store.recovered_from is not None:
         print(f"warning: the session database was damaged and has been moved to {store.recovered_from}; "
-              "MindGarden started a new, empty one.", file=sys.stderr)
+              "MindGarden started a new one.", file=sys.stderr)
+        if store.salvaged:
+            print(f"Recovered {len(store.salvaged)} sessions that were still readable: "
+                  f"{', '.join(store.salvaged)}.", file=sys.stderr)
     return store
 
 

@@ -152,3 +152,31 @@ def test_reasoning_saved_apart(home):
     reopened = SessionStore().open_session("thinking").tree.node(child.id)
     assert reopened.text == "The thought."
     assert reopened.reasoning == "First I consider…"
+
+
+def test_readable_sessions_salvaged(home):
+    store = SessionStore()
+    kept = store.create_session("kept")
+    kept.tree.set_root("a small session that stays readable")
+    for index in range(3):
+        kept.tree.add_child(kept.tree.root_id, text=f"kept thought {index}", finish_reason="stop")
+    big = store.create_session("big")
+    big.tree.set_root("a large session")
+    for index in range(400):
+        big.tree.add_child(big.tree.root_id, text=f"big thought {index} " * 30, finish_reason="stop")
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    path = store.path
+    data = bytearray(path.read_bytes())
+    page_size = 4096
+    # Damage pages near the end, where the large session's nodes live, and keep the header intact.
+    for page in range(len(data) // page_size - 8, len(data) // page_size - 2):
+        data[page * page_size: (page + 1) * page_size] = b"\xff" * page_size
+    path.write_bytes(bytes(data))
+
+    recovered = SessionStore()
+    assert recovered.recovered_from is not None
+    assert "kept" in recovered.salvaged
+    tree = recovered.open_session("kept").tree
+    assert sorted(node.text for node in tree.children(tree.root_id)) == [f"kept thought {index}" for index in range(3)]
+    assert "big" not in recovered.salvaged

@@ -133,6 +133,7 @@ class SessionStore:
     def __init__(self, path: Path | None = None, recover: bool = True) -> None:
         self.path = Path(path) if path else paths.database_path()
         self.recovered_from: Path | None = None
+        self.salvaged: list[str] = []
         try:
             self.db = _connect(self.path)
         except StorageError:
@@ -150,7 +151,41 @@ class SessionStore:
                     f"A new session database at {self.path} cannot be created: {second}. "
                     "Check the folder's permissions and free space."
                 ) from second
+            self.salvaged = self._salvage(self.recovered_from)
         log.info("Opened session database %s", self.path)
+
+    def _salvage(self, damaged: Path) -> list[str]:
+        """Copy every session that still reads completely from a damaged file; returns their names.
+
+        A session is copied whole or not at all, so a partly readable one never comes back
+        with missing branches.
+        """
+        names: list[str] = []
+        try:
+            source = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+            source.row_factory = sqlite3.Row
+            sessions = source.execute("SELECT id, name, created_at, updated_at FROM sessions").fetchall()
+        except sqlite3.DatabaseError as error:
+            log.warning("No session can be read from the damaged file %s: %s", damaged, error)
+            return names
+        columns = ", ".join(NODE_COLUMNS)
+        for session in sessions:
+            try:
+                rows = source.execute(f"SELECT session_id, {columns} FROM nodes WHERE session_id = ?",
+                                      (session["id"],)).fetchall()
+                with self.db:
+                    self.db.execute("INSERT INTO sessions (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                                    tuple(session))
+                    self.db.executemany(
+                        f"INSERT INTO nodes (session_id, {columns}) VALUES ({', '.join(['?'] * (len(NODE_COLUMNS) + 1))})",
+                        [tuple(row) for row in rows])
+            except sqlite3.DatabaseError as error:
+                log.warning("Session %s in the damaged file %s cannot be read: %s", session["name"], damaged, error)
+                continue
+            names.append(session["name"])
+        source.close()
+        log.info("Salvaged %d of %d sessions from %s", len(names), len(sessions), damaged)
+        return names
 
     def _move_aside(self, error: Exception) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")
