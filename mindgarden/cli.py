@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
-from mindgarden import __version__, cli_export
+from mindgarden import __version__, cli_export, cli_models
 from mindgarden.core import crashlog, paths
 from mindgarden.core.errors import InvalidInputError, MindGardenError, ModelFileError
 from mindgarden.core.personas import load_personas
@@ -246,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         mark.set_defaults(handler=command_mark)
 
     cli_export.register(commands)
+    cli_models.register(commands)
 
     commands.add_parser("personas", help="list persona states").set_defaults(handler=command_personas)
     commands.add_parser("sessions", help="list sessions, recent first").set_defaults(handler=command_sessions)

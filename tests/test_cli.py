@@ -86,3 +86,23 @@ def test_show_full_prints_whole_text(capsys):
     assert main(["show", "long", "--full"]) == 0
     out = capsys.readouterr().out
     assert "second line" in out
+
+
+def test_models_add_list_remove(model_path, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "empty-home"))
+    for variable in ("OLLAMA_MODELS", "HF_HUB_CACHE", "HF_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(variable, raising=False)
+    assert main(["models", "add", str(model_path)]) == 0
+    assert main(["models"]) == 0
+    listed = capsys.readouterr().out
+    assert "Q4_1" in listed
+    assert "apache-2.0" in listed
+    assert main(["models", "remove", str(model_path)]) == 0
+    assert model_path.exists()
+
+
+def test_models_add_rejects_text_file(tmp_path, capsys):
+    fake = tmp_path / "notes.gguf"
+    fake.write_text("not a model")
+    assert main(["models", "add", str(fake)]) == 2
+    assert "not a GGUF model file" in capsys.readouterr().err
