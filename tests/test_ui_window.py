@@ -365,3 +365,21 @@ def test_modal_dialog_while_streaming(make_window, qtbot):
     assert seen_during and seen_during[0] > words_before
     wait_idle(qtbot, window)
     assert first_child(window).finish_reason == "length"
+
+
+def test_reasoning_shown_collapsed(make_window, qtbot):
+    from PySide6.QtCore import QUrl
+
+    from mindgarden.ui.reading_pane import REASONING_LINK
+
+    window = make_window(ScriptedEngine())
+    grow(window, "What is a map for?")
+    wait_idle(qtbot, window)
+    node = first_child(window)
+    window.session.tree.update(node.id, reasoning="Consider who reads maps and why.")
+    window.select_node(node.id)
+    window.reading_pane.render()
+    assert "Show reasoning" in window.reading_pane.toPlainText()
+    assert "Consider who reads maps" not in window.reading_pane.toPlainText()
+    window.reading_pane.anchorClicked.emit(QUrl(REASONING_LINK))
+    assert "Consider who reads maps and why." in window.reading_pane.toPlainText()

@@ -32,9 +32,11 @@ SAMPLER_KEYS = (
 
 @dataclass(frozen=True)
 class Settings:
-    """Defaults of the expansion panel, the base sampler, the model file and the colour theme.
+    """Defaults of the expansion panel, the base sampler, the model source and the colour theme.
 
-    ``model_path`` None means the bundled default model.
+    ``model_path`` None means the bundled default model. With ``use_remote`` set, loading a
+    model connects to ``remote_base_url`` and requests ``remote_model`` instead. The server's
+    API key is never stored here: the system keyring keeps it.
     """
 
     branches: int = 4
@@ -45,6 +47,9 @@ class Settings:
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     model_path: str | None = None
     theme: str = "system"
+    use_remote: bool = False
+    remote_base_url: str | None = None
+    remote_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON layout that ``load_settings`` reads."""
@@ -58,6 +63,9 @@ class Settings:
             "sampler": {key: sampler[key] for key in SAMPLER_KEYS},
             "model_path": self.model_path,
             "theme": self.theme,
+            "use_remote": self.use_remote,
+            "remote_base_url": self.remote_base_url,
+            "remote_model": self.remote_model,
         }
 
 
@@ -100,6 +108,18 @@ def _check_top_level(key: str, value: Any) -> tuple[Any, str | None]:
         if value in THEMES:
             return value, None
         return None, f"it must be one of {', '.join(THEMES)}"
+    if key == "use_remote":
+        if isinstance(value, bool):
+            return value, None
+        return None, "it must be true or false"
+    if key == "remote_base_url":
+        if value is None or (isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))):
+            return (value.strip() if value else None), None
+        return None, "it must be an http:// or https:// address, or null"
+    if key == "remote_model":
+        if value is None or (isinstance(value, str) and value.strip()):
+            return (value.strip() if value else None), None
+        return None, "it must be the model name the server serves, or null"
     raise KeyError(key)
 
 

@@ -86,15 +86,18 @@ def run_app(model: str | None = None, argv: list[str] | None = None) -> int:
     offer_startup_notices(window, previous_crash)
     if window.settings_problems:
         window.show_message("\n".join(window.settings_problems), title="Settings")
-    try:
-        path = resolve_model_path(model or window.settings.model_path)
-    except MindGardenError as error:
-        window.status.show_no_model()
-        window.show_message(str(error))
-        log.error("No model to load: %s", error)
+    if model is None and window.settings.use_remote:
+        window.load_model_from_settings()
     else:
-        log.info("Loading model %s", path)
-        window.load_model(lambda: load_engine(path))
+        try:
+            path = resolve_model_path(model or window.settings.model_path)
+        except MindGardenError as error:
+            window.status.show_no_model()
+            window.show_message(str(error))
+            log.error("No model to load: %s", error)
+        else:
+            log.info("Loading model %s", path)
+            window.switch_model(path)
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit
+
+from mindgarden.ui.model_switch import dropped_model_path
 
 
 class IdeaEntry(QPlainTextEdit):
@@ -23,6 +25,12 @@ class IdeaEntry(QPlainTextEdit):
             self.submitted.emit()
             return
         super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        # A dropped model file goes on to the main window, which loads it, instead of becoming text.
+        if dropped_model_path(source) is not None:
+            return False
+        return super().canInsertFromMimeData(source)
 
     @staticmethod
     def _is_submit(event: QKeyEvent) -> bool:

@@ -35,6 +35,7 @@ from mindgarden.ui.dialogs import OpenSessionDialog
 from mindgarden.ui.expansion_panel import ExpansionPanel
 from mindgarden.ui.idea_entry import IdeaEntry
 from mindgarden.ui.inline_editor import InlineEditor
+from mindgarden.ui.model_switch import ModelSwitchMixin
 from mindgarden.ui.reading_pane import ReadingPane
 from mindgarden.ui.runner import InferenceRunner
 from mindgarden.ui.status import StatusIndicators
@@ -47,12 +48,12 @@ SESSION_NAME_CHARS = 40
 CLOSE_TIMEOUT_SECONDS = 5.0
 
 
-class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
+class MainWindow(CurationMixin, WorkspaceMixin, ModelSwitchMixin, QMainWindow):
     """Grows and curates one session's thought tree.
 
     Args:
         engine: an already loaded engine, which the window uses but does not close. Pass
-            None and call ``load_model`` to load one on the worker thread instead.
+            None and call ``switch_model`` to load one on the worker thread instead.
         store: the session database; the default opens the one in the user data folder.
         personas: persona states by name; the default loads the bundled and user ones.
         settings: user settings; the default loads them from the data folder. An invalid
@@ -88,6 +89,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self._init_workspace(settings)
         self._build_actions()
         self._connect_runner()
+        self._init_model_switch()
         if engine is not None:
             self.status.show_model(engine.info)
         self._update_actions()
@@ -220,6 +222,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         self._build_workspace_actions(file_menu, edit_menu)
+        self._build_model_actions(file_menu, self.export_action)
         thought_menu = self.menuBar().addMenu("&Thought")
         for menu_action in (self.expand_action, self.stop_action, self.star_action, self.prune_action,
                             self.rank_action, self.edit_action, self.delete_action):
@@ -266,6 +269,7 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self.redo_action.setEnabled(self.undo_stack.canRedo() and not busy)
         self.export_action.setEnabled(self.session is not None)
         self._update_workspace_actions(busy)
+        self._update_model_actions(busy)
 
     def _undo(self) -> None:
         if not self.runner.busy:
@@ -304,11 +308,17 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
         self.runner.load_model(loader)
 
     def _on_model_loaded(self, engine: Engine) -> None:
+        self.model_source = None
+        self._adopt_engine(engine, owned=True)
+
+    def _adopt_engine(self, engine: Engine, owned: bool) -> None:
+        """Use ``engine`` for expansions and start an expansion that waited for a model."""
         self.engine = engine
-        self._owns_engine = True
+        self._owns_engine = owned
         self.status.show_model(engine.info)
-        if self.session is not None:
-            self.grower = Grower(self.session, engine, self.personas)
+        if getattr(engine.info, "device", "") == "GPU":
+            log.info("Model %s offloads %d layers to the GPU", engine.info.name, engine.info.gpu_layers)
+        self.grower = Grower(self.session, engine, self.personas) if self.session is not None else None
         self._update_actions()
         pending, self._expand_when_loaded = self._expand_when_loaded, None
         if pending is not None and self.session is not None and pending in self.session.tree:
@@ -548,6 +558,8 @@ class MainWindow(CurationMixin, WorkspaceMixin, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a running expansion, wait briefly for the worker, save and close."""
         log.info("Closing the main window")
+        if self.models_dialog is not None:
+            self.models_dialog.close()
         self.runner.shutdown(self.engine if self._owns_engine else None, timeout=CLOSE_TIMEOUT_SECONDS)
         if self.session is not None:
             try:

@@ -45,7 +45,23 @@ def node_details(node: Node) -> str:
     return " · ".join(facts)
 
 
-def path_html(tree: ThoughtTree, node_id: str, ancestor_color: str = "#666666") -> str:
+REASONING_LINK = "reasoning:toggle"
+
+
+def reasoning_html(node: Node, expanded: bool) -> str:
+    """Return the collapsed (a link) or expanded reasoning of a reasoning model's thought."""
+    if not node.reasoning:
+        return ""
+    if not expanded:
+        return (f"<p><small><a href='{REASONING_LINK}'>▸ Show reasoning ({len(node.reasoning)} characters)</a>"
+                "</small></p>")
+    text = html.escape(node.reasoning).replace("\n", "<br>")
+    return (f"<p><small><a href='{REASONING_LINK}'>▾ Hide reasoning</a></small></p>"
+            f"<blockquote><small>{text}</small></blockquote>")
+
+
+def path_html(tree: ThoughtTree, node_id: str, ancestor_color: str = "#666666",
+              show_reasoning: bool = False) -> str:
     """Render the path from the root to ``node_id`` as HTML, the selected thought last.
 
     Ancestors are drawn in ``ancestor_color`` (a CSS color) so the selected thought is easy to find.
@@ -60,6 +76,8 @@ def path_html(tree: ThoughtTree, node_id: str, ancestor_color: str = "#666666") 
         details = node_details(node)
         if selected and details:
             block += f"<p><small><i>{html.escape(details)}</i></small></p>"
+        if selected:
+            block += reasoning_html(node, show_reasoning)
         blocks.append(block)
     return "<hr>".join(blocks)
 
@@ -73,6 +91,8 @@ class ReadingPane(QTextBrowser):
         self.setPlaceholderText(EMPTY_TEXT)
         self._model = model
         self._node_id: str | None = None
+        self.reasoning_expanded = False
+        self.anchorClicked.connect(self._on_anchor_clicked)
         # Several item changes arrive per flush, so a zero-delay timer renders them once.
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
@@ -87,6 +107,8 @@ class ReadingPane(QTextBrowser):
 
     def show_node(self, node_id: str | None) -> None:
         """Show the path to ``node_id``, or the empty text for None."""
+        if node_id != self._node_id:
+            self.reasoning_expanded = False
         self._node_id = node_id
         self.render()
 
@@ -99,7 +121,7 @@ class ReadingPane(QTextBrowser):
             return
         try:
             ancestor_color = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
-            markup = path_html(tree, self._node_id, ancestor_color)
+            markup = path_html(tree, self._node_id, ancestor_color, self.reasoning_expanded)
         except NodeNotFoundError as error:
             log.warning("Reading pane cannot show node %s: %s", self._node_id, error)
             self.clear()
@@ -109,6 +131,11 @@ class ReadingPane(QTextBrowser):
         self.setHtml(markup)
         if at_end:
             scrollbar.setValue(scrollbar.maximum())
+
+    def _on_anchor_clicked(self, url) -> None:
+        if url.toString() == REASONING_LINK:
+            self.reasoning_expanded = not self.reasoning_expanded
+            self.render()
 
     def _on_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, roles=()) -> None:
         tree = self._model.tree

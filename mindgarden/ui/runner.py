@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from mindgarden.core.errors import MindGardenError
 from mindgarden.engine.growth import Grower, PreparedExpansion
 from mindgarden.engine.types import BranchDelta, Engine, EngineEvent, ExpansionFinished
+from mindgarden.ui.model_source import ModelSource, SwitchOutcome
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,15 @@ class InferenceRunner(QObject):
     """
 
     model_loaded = Signal(object)
-    """Emitted with the engine after a load on the worker succeeded."""
+    """Emitted with the engine after a ``load_model`` job on the worker succeeded."""
     model_failed = Signal(object)
-    """Emitted with the exception after a load on the worker failed."""
+    """Emitted with the exception after a load on the worker failed, or a switch raised a bug."""
+    model_switched = Signal(object)
+    """Emitted with the SwitchOutcome of a ``switch_model`` job."""
+    load_progress = Signal(float)
+    """Emitted from the worker with the fraction of the model loaded, from 0 to 1; queued to the GUI thread."""
+    restoring = Signal(str)
+    """Emitted from the worker with the previous model's name when it is loaded again after a failed switch."""
     expansion_progress = Signal(float)
     """Emitted after each flush with the tokens per second so far."""
     expansion_finished = Signal(object)
@@ -63,6 +70,7 @@ class InferenceRunner(QObject):
         self._timer.timeout.connect(self.flush)
         self._load_done.connect(self._on_load_done)
         self._loading: concurrent.futures.Future | None = None
+        self._load_cancel = threading.Event()
 
         self._grower: Grower | None = None
         self._prepared: PreparedExpansion | None = None
@@ -97,12 +105,62 @@ class InferenceRunner(QObject):
         # The callback runs on the worker thread, so a queued signal carries it to the GUI thread.
         future.add_done_callback(self._load_done.emit)
 
+    def switch_model(self, new: ModelSource, previous_engine: Engine | None,
+                     previous: ModelSource | None) -> None:
+        """Close ``previous_engine`` and load ``new`` on the worker; ``model_switched`` reports the outcome.
+
+        When ``new`` fails to load or the user cancels, the worker loads ``previous`` again.
+        Pass ``previous_engine`` None to keep the current engine open, for example one the
+        window does not own.
+        """
+        self._load_cancel = threading.Event()
+        future = self._executor.submit(self._switch, new, previous_engine, previous, self._load_cancel)
+        self._loading = future
+        future.add_done_callback(self._load_done.emit)
+
+    def cancel_load(self) -> None:
+        """Ask the running model load to stop at its next progress report; the previous model is loaded again."""
+        if self.loading and not self._load_cancel.is_set():
+            log.info("Cancelling the model load")
+            self._load_cancel.set()
+
+    def _switch(self, new: ModelSource, previous_engine: Engine | None, previous: ModelSource | None,
+                cancel: threading.Event) -> SwitchOutcome:
+        # Runs on the worker thread: it may touch engines and emit signals, never a widget.
+        def report(fraction: float) -> bool:
+            self.load_progress.emit(fraction)
+            return not cancel.is_set()
+
+        if previous_engine is not None:
+            log.info("Closing %s before loading %s", previous_engine.info.name, new.name)
+            previous_engine.close()
+        try:
+            return SwitchOutcome(new, new.open(report))
+        except MindGardenError as error:
+            log.warning("Loading %s failed: %s", new.name, error)
+            failure = error
+        if previous is None or previous_engine is None or self._closed:
+            # Nothing to reload, or the window is closing and needs no model.
+            return SwitchOutcome(new, None, failure=failure)
+
+        self.restoring.emit(previous.name)
+        try:
+            # The previous model comes back even when Cancel is still set, so the callback ignores it.
+            restored = previous.open(lambda fraction: self.load_progress.emit(fraction) or True)
+        except MindGardenError as error:
+            log.error("Loading the previous model %s again failed: %s", previous.name, error)
+            return SwitchOutcome(new, None, failure=failure, restore_error=error)
+        log.info("Loaded the previous model %s again after %s failed", previous.name, new.name)
+        return SwitchOutcome(previous, restored, failure=failure)
+
     def _on_load_done(self, future: concurrent.futures.Future) -> None:
         error = future.exception()
         if self._closed:
             return
         if error is not None:
             self.model_failed.emit(error)
+        elif isinstance(future.result(), SwitchOutcome):
+            self.model_switched.emit(future.result())
         else:
             self.model_loaded.emit(future.result())
 
@@ -234,6 +292,7 @@ class InferenceRunner(QObject):
         self._timer.stop()
         if self._loading is not None and not self._loading.done():
             log.info("Waiting for the model load to finish before closing")
+            self._load_cancel.set()
             finished = bool(concurrent.futures.wait([self._loading], timeout=timeout)[0]) and finished
         if finished:
             for engine_to_close in self._engines_to_close(engine):
@@ -247,6 +306,8 @@ class InferenceRunner(QObject):
         loading = self._loading
         if loading is not None and loading.done() and loading.exception() is None:
             loaded = loading.result()
-            if loaded is not engine:
+            if isinstance(loaded, SwitchOutcome):
+                loaded = loaded.engine
+            if loaded is not None and loaded is not engine:
                 engines.append(loaded)
         return engines

@@ -1,4 +1,4 @@
-"""The Settings dialog: expansion defaults, base sampler values, model file and colour theme."""
+"""The Settings dialog: expansion defaults, base sampler values, model file, remote server and colour theme."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from mindgarden.core.sampling import MAX_BRANCHES, MAX_TEMPERATURE, SamplerSettings
 from mindgarden.core.settings import MAX_NEW_TOKENS, THEMES, Settings
+from mindgarden.engine.remote_http import DEFAULT_BASE_URL
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,7 @@ class SettingsDialog(QDialog):
         general_form = QFormLayout()
         general_form.addRow("Model file", model_row)
         general_form.addRow("Theme", self.theme)
+        remote_group = self._build_remote_group(settings)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
@@ -123,7 +126,37 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(columns)
         layout.addLayout(general_form)
+        layout.addWidget(remote_group)
         layout.addWidget(self.buttons)
+
+    def _build_remote_group(self, settings: Settings) -> QGroupBox:
+        self.use_remote = QCheckBox("Use remote server instead of the model file")
+        self.use_remote.setToolTip("Load model connects to this OpenAI-compatible server instead of loading a file")
+        self.use_remote.setChecked(settings.use_remote)
+        self.remote_url = QLineEdit(settings.remote_base_url or "")
+        self.remote_url.setPlaceholderText(DEFAULT_BASE_URL)
+        self.remote_url.setToolTip("Address of the server's OpenAI API; /v1 is added when missing")
+        self.remote_model = QLineEdit(settings.remote_model or "")
+        self.remote_model.setToolTip("Model name as the server lists it at /v1/models")
+        self.api_key_edit = QLineEdit()
+        self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.api_key_edit.setPlaceholderText("Leave empty to keep the stored key")
+        self.api_key_edit.setToolTip("Sent as a bearer token; kept in the system keyring, never in settings.json")
+        form = QFormLayout()
+        form.addRow(self.use_remote)
+        form.addRow("Server address", self.remote_url)
+        form.addRow("Model name", self.remote_model)
+        form.addRow("API key", self.api_key_edit)
+        group = QGroupBox("Remote server")
+        group.setLayout(form)
+        return group
+
+    def remote_base_url(self) -> str:
+        return self.remote_url.text().strip() or DEFAULT_BASE_URL
+
+    def api_key(self) -> str:
+        """Return the API key typed in the dialog, or "" to keep the stored one."""
+        return self.api_key_edit.text().strip()
 
     @staticmethod
     def _double_box(minimum: float, maximum: float, decimals: int, value: float) -> QDoubleSpinBox:
@@ -161,4 +194,7 @@ class SettingsDialog(QDialog):
             sampler=sampler,
             model_path=self.model_path.text().strip() or None,
             theme=self.theme.currentData(),
+            use_remote=self.use_remote.isChecked(),
+            remote_base_url=self.remote_url.text().strip() or None,
+            remote_model=self.remote_model.text().strip() or None,
         )

@@ -51,7 +51,8 @@ class WorkspaceMixin:
         self.sessions_action = action("&Sessions…", ["Ctrl+Shift+O"], self.show_sessions_dialog,
                                       "List saved sessions to open, rename, duplicate or delete them")
         self.load_model_action = action("&Load model", [], self.load_model_from_settings,
-                                        "Load the model file chosen in Settings, replacing the loaded one")
+                                        "Load the model file or remote server chosen in Settings, "
+                                        "replacing the loaded one")
         self.settings_action = action("Se&ttings…", [QKeySequence.StandardKey.Preferences, "Ctrl+,"],
                                       self.show_settings_dialog,
                                       "Expansion defaults, sampler settings, model file and theme")
@@ -77,11 +78,37 @@ class WorkspaceMixin:
     def show_settings_dialog(self) -> SettingsDialog:
         dialog = SettingsDialog(self.settings, list(self.personas), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.apply_settings(dialog.settings()))
+        dialog.accepted.connect(lambda: self._accept_settings_dialog(dialog))
         dialog.finished.connect(lambda _result: setattr(self, "settings_dialog", None))
         self.settings_dialog = dialog
         dialog.open()
         return dialog
+
+    def _accept_settings_dialog(self, dialog: SettingsDialog) -> None:
+        if self.apply_settings(dialog.settings()):
+            self.store_remote_api_key(dialog.remote_base_url(), dialog.api_key())
+
+    def store_remote_api_key(self, base_url: str, api_key: str) -> None:
+        """Keep a model server's API key in the system keyring; never in settings.json.
+
+        An empty ``api_key`` keeps the stored key. Without a usable keyring the key is kept
+        in memory until MindGarden closes, and the user is told so.
+        """
+        if not api_key:
+            return
+        from mindgarden.engine.remote import store_api_key
+        from mindgarden.engine.remote_http import parse_base_url
+
+        try:
+            base_url = parse_base_url(base_url).base_url
+        except MindGardenError as error:
+            self._report(error)
+            return
+        self.session_api_keys[base_url] = api_key
+        if not store_api_key(base_url, api_key):
+            self.show_message(f"No system keyring is available, so the API key for {base_url} is kept only "
+                              "until MindGarden closes. Install the keyring package (pip install keyring) "
+                              "to remember it.", icon=QMessageBox.Icon.Information)
 
     def apply_settings(self, settings: Settings) -> bool:
         """Save ``settings``, then apply them to the panel and the theme. Returns whether they were saved."""
@@ -95,9 +122,10 @@ class WorkspaceMixin:
         self.panel.apply_settings(settings)
         if settings.theme != previous.theme:
             self.apply_theme_setting()
-        if settings.model_path != previous.model_path:
+        model_fields = ("model_path", "use_remote", "remote_base_url", "remote_model")
+        if any(getattr(settings, name) != getattr(previous, name) for name in model_fields):
             self.statusBar().showMessage(
-                "The model file changed: File → Load model loads it now, otherwise it loads on next start.", 10_000)
+                "The model choice changed: File → Load model loads it now, otherwise it loads on next start.", 10_000)
         return True
 
     def apply_theme_setting(self) -> str:
@@ -119,28 +147,28 @@ class WorkspaceMixin:
             self.apply_theme_setting()
 
     def load_model_from_settings(self) -> bool:
-        """Load the settings' model file (or the bundled one) on the worker. Returns whether loading started."""
-        if self.runner.busy or self.runner.loading:
-            return False
-        # Imported here because app.py imports this window.
+        """Load the model chosen in Settings: the remote server's model, the model file or the bundled one.
+
+        The switch keeps the loaded model when the new one is invalid, fails or is cancelled.
+        Returns whether loading started or waits for the user to confirm a memory warning.
+        """
+        if self.settings.use_remote:
+            log.info("Loading remote model %s at %s from the settings", self.settings.remote_model,
+                     self.settings.remote_base_url)
+            from mindgarden.engine.remote_http import DEFAULT_BASE_URL
+
+            return self.switch_to_remote(self.settings.remote_base_url or DEFAULT_BASE_URL,
+                                         self.settings.remote_model or "")
+        # Imported here because the CLI imports the engine.
         from mindgarden.cli import resolve_model_path
-        from mindgarden.ui.app import load_engine
 
         try:
             path: Path = resolve_model_path(self.settings.model_path)
         except MindGardenError as error:
             self._report(error)
             return False
-        if self.engine is not None and self._owns_engine:
-            log.info("Closing the loaded model before loading %s", path)
-            self.engine.close()
-        self.engine = None
-        self.grower = None
-        self._owns_engine = False
-        self._update_actions()
         log.info("Loading model %s from the settings", path)
-        self.load_model(lambda: load_engine(path))
-        return True
+        return self.switch_model(path)
 
     # -- personas -------------------------------------------------------------------
 
