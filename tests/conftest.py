@@ -51,3 +51,37 @@ def engine(real_engine):
     """The real engine with an empty KV cache, so tests do not depend on each other's order."""
     real_engine.reset_cache()
     return real_engine
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Build shown main windows on a given engine; afterwards check that no thread or timer
+    outlives them and restore the application's palette and style, which themes change."""
+    import threading
+
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from mindgarden.ui.main_window import MainWindow
+    from mindgarden.ui.runner import THREAD_NAME
+
+    app = QApplication.instance()
+    palette, style = QPalette(app.palette()), app.style().name()
+    windows: list[MainWindow] = []
+
+    def make(engine=None) -> MainWindow:
+        window = MainWindow(engine=engine)
+        qtbot.addWidget(window)
+        window.show()
+        window.activateWindow()
+        qtbot.waitExposed(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        assert not window.runner._timer.isActive()
+    app.setStyle(style)
+    app.setPalette(palette)
+    assert [thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME)] == []

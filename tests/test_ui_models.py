@@ -109,26 +109,6 @@ def inference_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME)]
 
 
-@pytest.fixture
-def make_window(qtbot):
-    """Build shown main windows, then check that no thread or timer outlives them."""
-    windows: list[MainWindow] = []
-
-    def make(engine=None) -> MainWindow:
-        window = MainWindow(engine=engine)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.runner._timer.isActive()
-    assert inference_threads() == []
-
-
 def switch(qtbot, window: MainWindow, path: Path) -> None:
     """Switch to ``path`` and wait until the window has handled the outcome."""
     with qtbot.waitSignal(window.runner.model_switched, timeout=LOAD_TIMEOUT_MS):

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from mindgarden.core.settings import load_settings
 from mindgarden.engine.fake import ScriptedEngine
-from mindgarden.ui.main_window import MainWindow
-from mindgarden.ui.runner import THREAD_NAME
 from mindgarden.ui.theme import is_dark
 
 pytestmark = [
@@ -18,32 +15,6 @@ pytestmark = [
 ]
 
 REAL_MODEL_TIMEOUT_MS = 300_000
-
-
-@pytest.fixture
-def make_window(qtbot):
-    """Build shown main windows, then close them and restore the application's palette and style."""
-    import threading
-
-    app = QApplication.instance()
-    palette, style = QPalette(app.palette()), app.style().name()
-    windows: list[MainWindow] = []
-
-    def make(engine) -> MainWindow:
-        window = MainWindow(engine=engine)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.runner._timer.isActive()
-    app.setStyle(style)
-    app.setPalette(palette)
-    assert [thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME)] == []
 
 
 def save_dialog(dialog) -> None:

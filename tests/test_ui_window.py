@@ -31,27 +31,6 @@ def inference_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name.startswith(THREAD_NAME)]
 
 
-@pytest.fixture
-def make_window(qtbot):
-    """Build shown main windows on a given engine, then check that no thread or timer outlives them."""
-    windows: list[MainWindow] = []
-
-    def make(engine) -> MainWindow:
-        window = MainWindow(engine=engine)
-        qtbot.addWidget(window)
-        window.show()
-        window.activateWindow()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-        assert not window.runner._timer.isActive()
-    assert inference_threads() == []
-
-
 def grow(window: MainWindow, idea: str) -> None:
     window.idea_entry.setPlainText(idea)
     assert window.grow_idea()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from mindgarden.core.errors import MindGardenError
-from mindgarden.core.export import FORMATS, PAIR_MODES, PROMPT_MODES, export, preview
+from mindgarden.core.export import FORMATS, export, preview
 from mindgarden.core.export.options import DEFAULT_FORMAT, TRAINER_FORMATS, ExportResult
 from mindgarden.core.personas import Persona
 from mindgarden.core.store import Session

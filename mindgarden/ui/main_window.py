@@ -31,7 +31,7 @@ from mindgarden.engine.types import Engine
 from mindgarden.ui.canvas import GardenCanvas
 from mindgarden.ui.compare import CompareView
 from mindgarden.ui.curation import CurationMixin
-from mindgarden.ui.dialogs import OpenSessionDialog
+from mindgarden.ui.dialogs import EditThoughtDialog, OpenSessionDialog
 from mindgarden.ui.expansion_panel import ExpansionPanel
 from mindgarden.ui.idea_entry import IdeaEntry
 from mindgarden.ui.inline_editor import InlineEditor

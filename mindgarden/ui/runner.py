@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from mindgarden.core.errors import MindGardenError
 from mindgarden.engine.growth import Grower, PreparedExpansion
-from mindgarden.engine.types import BranchDelta, Engine, EngineEvent, ExpansionFinished
+from mindgarden.engine.types import BranchDelta, Engine, ExpansionFinished
 from mindgarden.ui.model_source import ModelSource, SwitchOutcome
 
 log = logging.getLogger(__name__)
