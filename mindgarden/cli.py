@@ -36,13 +36,13 @@ def resolve_model_path(value: str | None) -> Path:
     return found
 
 
-def load_engine(model: str | None):
+def load_engine(model: str | None, gpu_layers: int | None = None):
     from mindgarden.engine.gguf import read_gguf
     from mindgarden.engine.llama_engine import LlamaEngine
 
     path = resolve_model_path(model)
     read_gguf(path)
-    return LlamaEngine(path)
+    return LlamaEngine(path, n_gpu_layers=gpu_layers)
 
 
 def _branch_count(text: str) -> int:
@@ -103,7 +103,7 @@ def command_grow(args: argparse.Namespace) -> int:
     idea = validate_idea(args.idea)
     if args.depth < 1:
         raise InvalidInputError(f"Depth {args.depth} is invalid: grow at least 1 level.")
-    engine = load_engine(args.model)
+    engine = load_engine(args.model, args.gpu_layers)
     store = open_store()
     session = store.create_session(store.unique_name(args.session or idea[:40]))
     session.tree.set_root(idea)
@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="temperatures as a list (0.7,1.2) or a range with a count (0.6-1.4:5); default 0.7,1.2")
     grow.add_argument("--max-tokens", type=int, default=96, help="max new tokens per branch (default 96)")
     grow.add_argument("--seed", type=int, help="base seed; branch i uses seed + i")
+    grow.add_argument("--gpu-layers", type=int, default=None, metavar="N",
+                      help="layers to offload to the GPU (default: as many as its free memory holds; 0: CPU only)")
     grow.add_argument("--session", help="session name (default: the start of the idea)")
     grow.set_defaults(handler=command_grow)
 

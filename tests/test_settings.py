@@ -92,3 +92,17 @@ def test_save_into_unwritable_path_raises(tmp_path):
     blocker.write_text("a file, not a folder", encoding="utf-8")
     with pytest.raises(StorageError, match="blocker"):
         save_settings(Settings(), blocker / "settings.json")
+
+
+def test_gpu_layers_round_trip_and_check(home):
+    from mindgarden.core import settings as settings_module
+
+    saved = settings_module.Settings(gpu_layers=12)
+    settings_module.save_settings(saved)
+    assert settings_module.load_settings()[0].gpu_layers == 12
+    path = home / "settings.json"
+    data = path.read_text()
+    path.write_text(data.replace('"gpu_layers": 12', '"gpu_layers": -3'))
+    loaded, messages = settings_module.load_settings()
+    assert loaded.gpu_layers is None
+    assert any("gpu_layers" in message for message in messages)

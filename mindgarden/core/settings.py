@@ -46,6 +46,8 @@ class Settings:
     personas: tuple[str, ...] = DEFAULT_PERSONAS
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     model_path: str | None = None
+    # None: as many layers as the GPU's free memory holds; 0: CPU only.
+    gpu_layers: int | None = None
     theme: str = "system"
     use_remote: bool = False
     remote_base_url: str | None = None
@@ -62,6 +64,7 @@ class Settings:
             "personas": list(self.personas),
             "sampler": {key: sampler[key] for key in SAMPLER_KEYS},
             "model_path": self.model_path,
+            "gpu_layers": self.gpu_layers,
             "theme": self.theme,
             "use_remote": self.use_remote,
             "remote_base_url": self.remote_base_url,
@@ -104,6 +107,10 @@ def _check_top_level(key: str, value: Any) -> tuple[Any, str | None]:
         if value is None or (isinstance(value, str) and value.strip()):
             return (value.strip() if value else None), None
         return None, "it must be the path of a GGUF file, or null for the bundled model"
+    if key == "gpu_layers":
+        if value is None or (_is_int(value) and 0 <= value <= 999):
+            return value, None
+        return None, "it must be null (automatic), 0 (CPU only) or a layer count up to 999"
     if key == "theme":
         if value in THEMES:
             return value, None

@@ -16,7 +16,7 @@ import numpy as np
 
 from mindgarden.core.errors import MindGardenError, ModelFileError, PromptTooLongError
 from mindgarden.core.sampling import SamplerSettings
-from mindgarden.engine import native
+from mindgarden.engine import devices, native
 from mindgarden.engine.chat import ChatFormatter
 from mindgarden.engine.gguf import read_gguf
 from mindgarden.engine.memory import kv_bytes_per_token
@@ -96,8 +96,11 @@ class LlamaEngine:
         gpu = llama_cpp.llama_supports_gpu_offload()
         if n_gpu_layers is not None:
             model_params.n_gpu_layers = n_gpu_layers
+        elif gpu:
+            planned_context = n_ctx or min(self.gguf.context_length or 4096, DEFAULT_MAX_CONTEXT)
+            model_params.n_gpu_layers = devices.automatic_gpu_layers(self.gguf, planned_context)
         else:
-            model_params.n_gpu_layers = 999 if gpu else 0
+            model_params.n_gpu_layers = 0
         cancelled = False
 
         def report_progress(fraction: float, _user_data: ctypes.c_void_p) -> bool:

@@ -31,6 +31,7 @@ class LocalModel:
     """A GGUF file loaded in process by llama.cpp."""
 
     path: Path
+    gpu_layers: int | None = None
 
     @property
     def name(self) -> str:
@@ -47,7 +48,7 @@ class LocalModel:
         from mindgarden.engine.llama_engine import LlamaEngine
 
         try:
-            return LlamaEngine(self.path, progress=progress)
+            return LlamaEngine(self.path, progress=progress, n_gpu_layers=self.gpu_layers)
         except OSError as error:
             # The file can vanish or become unreadable between the check on the GUI thread and the load.
             raise ModelFileError(f"Model file {self.path} cannot be read: {error}. "

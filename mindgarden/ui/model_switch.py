@@ -91,10 +91,10 @@ class ModelSwitchMixin:
             self._report(error)
             return False
         if warning is None:
-            self._start_switch(LocalModel(path))
+            self._start_switch(LocalModel(path, self.settings.gpu_layers))
             return True
         log.warning("Memory warning before loading %s: %s", path, warning)
-        self._ask_memory(warning, LocalModel(path))
+        self._ask_memory(warning, LocalModel(path, self.settings.gpu_layers))
         return True
 
     def switch_to_remote(self, base_url: str, model: str) -> bool:

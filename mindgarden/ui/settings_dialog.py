@@ -111,8 +111,15 @@ class SettingsDialog(QDialog):
         expansion_group = QGroupBox("Expansion defaults")
         expansion_group.setLayout(expansion_form)
 
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText("Automatic (free GPU memory)")
+        self.gpu_layers.setToolTip("Layers to offload to the GPU; 0 runs on the CPU only. Applies on the next load.")
+        self.gpu_layers.setValue(-1 if settings.gpu_layers is None else settings.gpu_layers)
+
         general_form = QFormLayout()
         general_form.addRow("Model file", model_row)
+        general_form.addRow("GPU layers", self.gpu_layers)
         general_form.addRow("Theme", self.theme)
         remote_group = self._build_remote_group(settings)
 
@@ -193,6 +200,7 @@ class SettingsDialog(QDialog):
             personas=self.chosen_personas() or self._original.personas,
             sampler=sampler,
             model_path=self.model_path.text().strip() or None,
+            gpu_layers=None if self.gpu_layers.value() < 0 else self.gpu_layers.value(),
             theme=self.theme.currentData(),
             use_remote=self.use_remote.isChecked(),
             remote_base_url=self.remote_url.text().strip() or None,
