@@ -58,3 +58,8 @@ def test_rotation_varies_with_seed():
         pairs.update((spec.persona, spec.sampler.temperature) for spec in plan.branch_specs())
     assert ("a", 0.7) in pairs
     assert ("a", 1.3) in pairs
+
+
+def test_range_count_zero_named():
+    with pytest.raises(InvalidInputError, match="count of at least 1"):
+        parse_temperatures("1.4-0.6:0")

@@ -156,6 +156,11 @@ def parse_temperatures(text: str) -> tuple[float, ...]:
         if ":" in cleaned and "-" in cleaned.split(":")[0][1:]:
             bounds, count = cleaned.split(":")
             low, high = bounds.split("-", 1) if not bounds.startswith("-") else (bounds, "")
+            if int(count) < 1:
+                raise InvalidInputError(
+                    f"Temperature range {text!r} asks for {int(count)} values: give a count of at least 1, "
+                    "as in 0.6-1.4:5."
+                )
             return temperature_range(float(low), float(high), int(count))
         values = tuple(float(part) for part in cleaned.split(",") if part.strip())
     except ValueError:

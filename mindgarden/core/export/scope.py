@@ -33,9 +33,12 @@ def resolve_node_id(tree: ThoughtTree, prefix: str) -> str:
     matches = [node.id for node in tree.nodes() if node.id.startswith(prefix)]
     if len(matches) == 1:
         return matches[0]
-    problem = "not found" if not matches else f"is ambiguous ({len(matches)} nodes match)"
+    if not matches:
+        raise InvalidInputError(
+            f"Node {prefix!r} not found in this session: `mindgarden show SESSION` lists node ids."
+        )
     raise InvalidInputError(
-        f"Node {prefix!r} {problem} in this session: give a longer prefix of a node id."
+        f"Node {prefix!r} is ambiguous ({len(matches)} nodes match): give a longer prefix of a node id."
     )
 
 
