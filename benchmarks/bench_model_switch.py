@@ -16,21 +16,15 @@ from pathlib import Path
 
 os.environ.setdefault("MINDGARDEN_HOME", tempfile.mkdtemp(prefix="mindgarden-switch-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from process_stats import resident_mib  # noqa: E402
 from mindgarden.core import paths  # noqa: E402
 from mindgarden.core.sampling import SamplerSettings  # noqa: E402
 from mindgarden.engine.llama_engine import LlamaEngine  # noqa: E402
 from mindgarden.engine.types import BranchRequest  # noqa: E402
 
 REQUEST = BranchRequest(({"role": "user", "content": "Name one use of a bridge."},), SamplerSettings(), 1, 16)
-
-
-def resident_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> int:

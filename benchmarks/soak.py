@@ -16,7 +16,9 @@ from pathlib import Path
 
 os.environ.setdefault("MINDGARDEN_HOME", tempfile.mkdtemp(prefix="mindgarden-soak-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from process_stats import open_files, resident_mib  # noqa: E402
 from mindgarden.core import paths  # noqa: E402
 from mindgarden.core.personas import load_personas  # noqa: E402
 from mindgarden.core.sampling import ExpansionPlan  # noqa: E402
@@ -25,18 +27,6 @@ from mindgarden.engine.growth import Grower  # noqa: E402
 from mindgarden.engine.llama_engine import LlamaEngine  # noqa: E402
 
 MAX_DEPTH = 6
-
-
-def resident_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def open_files() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 def main() -> int:

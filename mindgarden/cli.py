@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     grow.add_argument("--max-tokens", type=int, default=96, help="max new tokens per branch (default 96)")
     grow.add_argument("--seed", type=int, help="base seed; branch i uses seed + i")
     grow.add_argument("--gpu-layers", type=int, default=None, metavar="N",
-                      help="layers to offload to the GPU (default: as many as its free memory holds; 0: CPU only)")
+                      help="layers to offload to the GPU (default: as many as fit in its free memory; 0: CPU only)")
     grow.add_argument("--session", help="session name (default: the start of the idea)")
     grow.set_defaults(handler=command_grow)
 

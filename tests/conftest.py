@@ -55,8 +55,11 @@ def engine(real_engine):
 
 @pytest.fixture
 def make_window(qtbot):
-    """Build shown main windows on a given engine; afterwards check that no thread or timer
-    outlives them and restore the application's palette and style, which themes change."""
+    """Build shown main windows on a given engine.
+
+    Afterwards it checks that no thread or timer outlives them, and it restores the
+    application's palette and style because themes change them.
+    """
     import threading
 
     from PySide6.QtGui import QPalette

@@ -33,7 +33,7 @@ def test_sigkill_keeps_finished_and_partial(model_path, home):
     database = home / "sessions.sqlite3"
     deadline = time.monotonic() + 300
     try:
-        # Wait until level two streams: four new rows exist and one already holds partial text.
+        # Wait until level two streams: its rows exist and one already contains partial text.
         while time.monotonic() < deadline:
             rows = _node_rows(database) if database.exists() else []
             unfinished = [row for row in rows if row[2] is None and row[0] is not None]

@@ -1,4 +1,4 @@
-"""Devices llama.cpp sees, and the GPU layer count chosen from free memory."""
+"""Device listing, and the GPU layer count chosen from free memory."""
 
 from __future__ import annotations
 

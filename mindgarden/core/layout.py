@@ -148,7 +148,7 @@ class _Walker:
         self.prelim[0] = self.midpoint[0]
 
     def _place_among_siblings(self, node: int, left_sibling: int) -> None:
-        # The sibling-dependent half of the paper's FirstWalk, run once the left sibling is final.
+        # The sibling-dependent half of FirstWalk in Buchheim, Jünger and Leipert (2002), run once the left sibling is final.
         if left_sibling < 0:
             self.prelim[node] = self.midpoint[node]
             return

@@ -37,7 +37,7 @@ def user_models_dir() -> Path:
 
 
 def install_root() -> Path:
-    """Return the folder that holds ``resources/`` and ``models/``.
+    """Return the folder that contains ``resources/`` and ``models/``.
 
     In a source checkout or editable install this is the repository root; in a
     PyInstaller bundle it is the bundle's data folder.

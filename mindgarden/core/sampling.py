@@ -83,7 +83,7 @@ class BranchSpec:
 
 @dataclass(frozen=True)
 class ExpansionPlan:
-    """What the user asked for: branch count, temperatures, persona states, token limit."""
+    """The requested expansion: branch count, temperatures, persona states and token limit."""
 
     branches: int = 4
     temperatures: tuple[float, ...] = (0.7, 1.0, 1.3)

@@ -1,4 +1,4 @@
-"""Compute devices that llama.cpp sees, and how many layers fit in a GPU's free memory."""
+"""Compute devices registered with ggml, and how many layers fit in a GPU's free memory."""
 
 from __future__ import annotations
 
@@ -70,11 +70,11 @@ def list_devices() -> list[Device]:
 
 
 def choose_gpu_layers(info: GGUFInfo, n_ctx: int, gpu_free_bytes: int, reserve_bytes: int = OVERHEAD_BYTES) -> int:
-    """Estimate how many layers fit in ``gpu_free_bytes``; returns ALL_LAYERS when all do.
+    """Estimate how many layers fit in ``gpu_free_bytes``. Returns ALL_LAYERS when all do.
 
-    Each layer is counted as an equal share of the file plus its share of a ``n_ctx``-token
-    KV cache; the output layer is counted as one more layer. This is an estimate: mixed
-    quantizations and large vocabularies make real layers differ in size.
+    Each layer counts as an equal share of the file plus its share of an ``n_ctx``-token KV
+    cache, and the output layer counts as one more layer. Real layers differ in size with
+    mixed quantizations and large vocabularies, so the result is an estimate.
     """
     layers = int(info.get(f"{info.architecture}.block_count", 0) or 0)
     if layers <= 0 or gpu_free_bytes <= reserve_bytes:
@@ -85,7 +85,7 @@ def choose_gpu_layers(info: GGUFInfo, n_ctx: int, gpu_free_bytes: int, reserve_b
 
 
 def automatic_gpu_layers(info: GGUFInfo, n_ctx: int) -> int:
-    """Return the GPU layer count for the free memory of the GPUs llama.cpp sees (0 without any)."""
+    """Return the GPU layer count for the free memory of ggml's GPU devices (0 without any)."""
     free = sum(device.free for device in list_devices() if device.kind == "gpu")
     count = choose_gpu_layers(info, n_ctx, free) if free else 0
     log.info("GPU memory free: %.1f GiB, offloading %s layers", free / (1 << 30),

@@ -48,7 +48,7 @@ FILE_TYPE_GUESSED = 1024
 
 @dataclass
 class GGUFInfo:
-    """What the header of a GGUF file states."""
+    """The metadata and tensor count stated in a GGUF file's header."""
 
     path: Path
     version: int

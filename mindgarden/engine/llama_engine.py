@@ -569,8 +569,8 @@ class LlamaEngine:
     def close(self, timeout: float = 10.0) -> None:
         """Free the context and the model; waits up to ``timeout`` seconds for a running expansion."""
         if not self._lock.acquire(timeout=timeout):
-            # An expansion generator that was abandoned without being closed still holds the
-            # lock; freeing the context under it could crash, so the memory is left to the OS.
+            # An abandoned expansion generator still owns the lock. Freeing the context under it
+            # could crash, so the memory is left to the operating system.
             log.error("Could not close model %s: an expansion is still running", self.info.name)
             return
         try:

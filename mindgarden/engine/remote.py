@@ -63,7 +63,7 @@ class RemoteEngine:
 
     Args:
         base_url: the API root, such as ``http://127.0.0.1:8080/v1``; ``/v1`` is added when missing.
-        model: the model name the server knows.
+        model: the model name the server serves.
         api_key: sent as a bearer token; when None, the key stored in the system keyring for
             ``base_url`` is used, if any. The key is never logged.
         timeout: seconds to wait for the connection and for each read from the server.

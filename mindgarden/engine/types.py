@@ -32,7 +32,7 @@ class BranchRequest:
 
 @dataclass
 class BranchResult:
-    """What one branch produced, with its per-token statistics (entropy in nats)."""
+    """The outcome of one branch, with its per-token statistics (entropy in nats)."""
 
     index: int
     text: str

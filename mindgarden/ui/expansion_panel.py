@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -30,6 +29,7 @@ from mindgarden.core.sampling import (
     temperature_range,
 )
 from mindgarden.core.settings import DEFAULT_PERSONAS, MAX_NEW_TOKENS, Settings
+from mindgarden.ui.checklist import add_checkable, checked_names, set_checked_names
 
 log = logging.getLogger(__name__)
 
@@ -118,18 +118,11 @@ class ExpansionPanel(QGroupBox):
 
     def chosen_personas(self) -> tuple[str, ...]:
         """Return the checked persona names in list order."""
-        names = []
-        for row in range(self.personas.count()):
-            item = self.personas.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
-                names.append(item.text())
-        return tuple(names)
+        return checked_names(self.personas)
 
     def set_chosen_personas(self, names: tuple[str, ...] | list[str]) -> None:
         """Check exactly the personas in ``names``."""
-        for row in range(self.personas.count()):
-            item = self.personas.item(row)
-            item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+        set_checked_names(self.personas, names)
 
     def set_personas(self, personas: dict[str, Persona], checked: tuple[str, ...] | None = None) -> None:
         """List ``personas``, checking ``checked`` (default: the names checked now)."""
@@ -137,11 +130,7 @@ class ExpansionPanel(QGroupBox):
         self.personas.blockSignals(True)
         self.personas.clear()
         for persona in personas.values():
-            item = QListWidgetItem(persona.name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if persona.name in checked else Qt.CheckState.Unchecked)
-            item.setToolTip(persona.description)
-            self.personas.addItem(item)
+            add_checkable(self.personas, persona.name, persona.name in checked, persona.description)
         self.personas.blockSignals(False)
         self._update_summary()
 

@@ -137,7 +137,11 @@ class FindDialog(QDialog):
         self.results.clear()
         for node in found:
             label = node.first_line(70) or "(empty)"
-            marks = ("★ " if node.starred else "") + ("✗ " if node.pruned else "")
+            marks = ""
+            if node.starred:
+                marks += "★ "
+            if node.pruned:
+                marks += "✗ "
             item = QListWidgetItem(f"{marks}{label}  · {node.persona}")
             item.setData(NODE_ID_ROLE, node.id)
             item.setToolTip(node.text[:500])

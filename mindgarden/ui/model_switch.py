@@ -70,7 +70,7 @@ class ModelSwitchMixin:
 
         An invalid file shows a message naming it and leaves the current model loaded. When
         the model probably does not fit in free memory, the user is asked first. Returns
-        whether the load started or waits for that answer.
+        whether the load started or waits for the user's choice.
         """
         path = Path(path).expanduser()
         if not self._can_switch():

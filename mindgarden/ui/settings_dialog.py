@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 from mindgarden.core.sampling import MAX_BRANCHES, MAX_TEMPERATURE, SamplerSettings
 from mindgarden.core.settings import MAX_NEW_TOKENS, THEMES, Settings
 from mindgarden.engine.remote_http import DEFAULT_BASE_URL
+from mindgarden.ui.checklist import checked_names, fill_checklist
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +66,7 @@ class SettingsDialog(QDialog):
 
         self.personas = QListWidget()
         self.personas.setToolTip("Persona states checked in the expansion panel at start")
-        for name in dict.fromkeys([*persona_names, *settings.personas]):
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in settings.personas else Qt.CheckState.Unchecked)
-            self.personas.addItem(item)
+        fill_checklist(self.personas, dict.fromkeys([*persona_names, *settings.personas]), settings.personas)
 
         self.sampler_boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
         sampler_form = QFormLayout()
@@ -181,12 +176,7 @@ class SettingsDialog(QDialog):
             self.model_path.setText(path)
 
     def chosen_personas(self) -> tuple[str, ...]:
-        names = []
-        for row in range(self.personas.count()):
-            item = self.personas.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
-                names.append(item.text())
-        return tuple(names)
+        return checked_names(self.personas)
 
     def settings(self) -> Settings:
         """Return the settings the controls show. Unchecking every persona keeps the previous ones."""

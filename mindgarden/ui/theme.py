@@ -79,5 +79,5 @@ def apply_theme(theme: str, app: QApplication | None = None) -> str:
 
 
 def is_dark(palette: QPalette) -> bool:
-    """Whether a palette draws light text on a dark window."""
+    """Return whether a palette draws light text on a dark window."""
     return palette.color(QPalette.ColorRole.Window).lightness() < 128

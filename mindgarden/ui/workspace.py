@@ -183,7 +183,7 @@ class WorkspaceMixin:
 
     def refresh_personas(self, _saved: Persona | None = None) -> None:
         """Reload persona states from disk into the panel and the grower, keeping the checked ones."""
-        # Updated in place, because the Grower holds the same dict.
+        # Updated in place, because the Grower refers to the same dict.
         self.personas.clear()
         self.personas.update(load_personas())
         self.panel.set_personas(self.personas)
